@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs every Debian package nhitrace needs to build, test, benchmark and fuzz.
+# Idempotent: when everything is present it changes nothing and never touches the network;
+# otherwise it runs `apt-get update` once and installs only what is missing.
+# Works as root on a fresh Debian 12 machine; as another user it uses sudo.
+set -euo pipefail
+
+packages=(
+  # toolchain
+  cmake ninja-build g++ clang pkg-config clang-format clang-tidy libclang-rt-14-dev
+  # libraries
+  libsqlite3-dev libssl-dev libsimdjson-dev libcli11-dev zlib1g-dev
+  # tests and benchmarks
+  libgtest-dev libgmock-dev libbenchmark-dev sqlite3 python3 python3-jsonschema
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "setup: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+  sudo="sudo"
+fi
+echo "setup: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -q
+$sudo apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,0 +1,83 @@
+#include "store/sqlite/schema.h"
+
+namespace nhitrace::store::sqlite {
+namespace {
+
+constexpr Migration kMigrations[] = {
+    {1, "ledger: events, raw records, tree nodes, checkpoints, quarantine, meta", R"sql(
+CREATE TABLE meta (
+  key   TEXT PRIMARY KEY,
+  value BLOB NOT NULL
+) WITHOUT ROWID;
+
+-- The original records, as received. The leaf commits to salted_sha256 = SHA-256(salt||bytes),
+-- so salt and bytes can be erased (right to erasure) while every proof still verifies.
+CREATE TABLE raw_records (
+  id            INTEGER PRIMARY KEY,
+  salt          BLOB,
+  bytes         BLOB,
+  salted_sha256 BLOB NOT NULL,
+  size          INTEGER NOT NULL,
+  erased_ns     INTEGER
+);
+
+-- One row per ledger leaf; seq is the leaf index. Everything but leaf and leaf_hash is derived
+-- from leaf for lookups, and `nhitrace verify` re-derives and compares it.
+CREATE TABLE events (
+  seq             INTEGER PRIMARY KEY,
+  leaf            BLOB NOT NULL,
+  leaf_hash       BLOB NOT NULL,
+  content_hash    BLOB,
+  kind            TEXT NOT NULL,
+  time_ns         INTEGER NOT NULL,
+  ingested_ns     INTEGER NOT NULL,
+  source_system   TEXT NOT NULL,
+  source_event_id TEXT NOT NULL,
+  correlation_key TEXT,
+  identity_key    TEXT,
+  actor_id        TEXT,
+  raw_id          INTEGER REFERENCES raw_records(id),
+  UNIQUE (source_system, source_event_id)
+);
+CREATE INDEX events_by_correlation ON events(correlation_key) WHERE correlation_key IS NOT NULL;
+CREATE INDEX events_by_identity ON events(identity_key, time_ns) WHERE identity_key IS NOT NULL;
+CREATE INDEX events_by_time ON events(time_ns);
+
+-- Hashes of the perfect subtrees of level >= 1 (level 0 is events.leaf_hash).
+CREATE TABLE tree_nodes (
+  level INTEGER NOT NULL,
+  idx   INTEGER NOT NULL,
+  hash  BLOB NOT NULL,
+  PRIMARY KEY (level, idx)
+) WITHOUT ROWID;
+
+-- Every published signed checkpoint.
+CREATE TABLE checkpoints (
+  size       INTEGER PRIMARY KEY,
+  root       BLOB NOT NULL,
+  note       TEXT NOT NULL,
+  created_ns INTEGER NOT NULL
+);
+
+-- Rejected input, kept with its bytes.
+CREATE TABLE quarantine (
+  id          INTEGER PRIMARY KEY,
+  received_ns INTEGER NOT NULL,
+  source      TEXT NOT NULL,
+  line        INTEGER NOT NULL,
+  format      TEXT NOT NULL,
+  field       TEXT,
+  reason      TEXT NOT NULL,
+  raw         BLOB NOT NULL,
+  raw_size    INTEGER NOT NULL,
+  raw_sha256  BLOB NOT NULL,
+  truncated   INTEGER NOT NULL
+);
+)sql"},
+};
+
+}  // namespace
+
+std::span<const Migration> Migrations() { return kMigrations; }
+
+}  // namespace nhitrace::store::sqlite

@@ -1,0 +1,543 @@
+#include "store/sqlite/sqlite_store.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "base/file.h"
+#include "store/sqlite/schema.h"
+#include "store/sqlite/sqlite_handle.h"
+
+namespace nhitrace::store::sqlite {
+namespace {
+
+constexpr char kEventColumns[] =
+    "seq, leaf, leaf_hash, content_hash, kind, time_ns, ingested_ns, source_system, "
+    "source_event_id, correlation_key, identity_key, actor_id, raw_id";
+
+Result<Hash> HashColumn(const Statement& s, int col, std::string_view what) {
+  auto h = crypto::HashFromBytes(s.ColumnBlob(col));
+  if (!h) return DataLossError(std::string(what) + " is not a 32-byte hash");
+  return *h;
+}
+
+Result<EventRow> ReadEventRow(const Statement& s) {
+  EventRow r;
+  r.seq = static_cast<uint64_t>(s.ColumnInt(0));
+  r.leaf = std::string(s.ColumnBlob(1));
+  auto h = crypto::HashFromBytes(s.ColumnBlob(2));
+  if (!h) return DataLossError("event " + std::to_string(r.seq) + ": leaf_hash is not 32 bytes");
+  r.leaf_hash = *h;
+  r.content_hash = std::string(s.ColumnBlob(3));
+  r.kind = std::string(s.ColumnText(4));
+  r.time_ns = s.ColumnInt(5);
+  r.ingested_ns = s.ColumnInt(6);
+  r.source_system = std::string(s.ColumnText(7));
+  r.source_event_id = std::string(s.ColumnText(8));
+  r.correlation_key = std::string(s.ColumnText(9));
+  r.identity_key = std::string(s.ColumnText(10));
+  r.actor_id = std::string(s.ColumnText(11));
+  if (!s.ColumnIsNull(12)) r.raw_id = s.ColumnInt(12);
+  return r;
+}
+
+RawRow ReadRawRow(const Statement& s) {
+  RawRow r;
+  r.id = s.ColumnInt(0);
+  r.salt = std::string(s.ColumnBlob(1));
+  r.bytes = std::string(s.ColumnBlob(2));
+  r.salted_sha256 = std::string(s.ColumnBlob(3));
+  r.size = static_cast<uint64_t>(s.ColumnInt(4));
+  if (!s.ColumnIsNull(5)) r.erased_ns = s.ColumnInt(5);
+  return r;
+}
+
+Result<CheckpointRow> ReadCheckpointRow(const Statement& s) {
+  CheckpointRow r;
+  r.size = static_cast<uint64_t>(s.ColumnInt(0));
+  NHI_ASSIGN_OR_RETURN(r.root, HashColumn(s, 1, "checkpoint root"));
+  r.note = std::string(s.ColumnText(2));
+  r.created_ns = s.ColumnInt(3);
+  return r;
+}
+
+class SqliteStore;
+
+// Reads node hashes with the store's prepared statements; used both inside and outside a write
+// transaction (SQLite shows a connection its own uncommitted writes).
+class SqliteNodeReader final : public tlog::NodeReader {
+ public:
+  explicit SqliteNodeReader(SqliteStore* store) : store_(store) {}
+  Result<std::vector<Hash>> ReadNodes(std::span<const NodeId> ids) override;
+
+ private:
+  SqliteStore* store_;
+};
+
+class SqliteWriteTxn;
+
+class SqliteStore final : public Store {
+ public:
+  SqliteStore(DbPtr db, bool durable) : db_(std::move(db)), durable_(durable), reader_(this) {}
+
+  Status Init(const StoreOptions& options);
+
+  std::string_view backend() const override { return "sqlite"; }
+  int schema_version() const override { return schema_version_; }
+
+  Result<std::optional<std::string>> GetMeta(std::string_view key) override {
+    ResetGuard g(get_meta_);
+    get_meta_.BindText(1, key, true);
+    NHI_ASSIGN_OR_RETURN(auto r, get_meta_.Step());
+    if (r == Statement::StepResult::kDone) return std::optional<std::string>();
+    return std::optional<std::string>(std::string(get_meta_.ColumnBlob(0)));
+  }
+
+  Result<uint64_t> EventCount() override {
+    ResetGuard g(max_seq_);
+    NHI_ASSIGN_OR_RETURN(auto r, max_seq_.Step());
+    if (r == Statement::StepResult::kDone || max_seq_.ColumnIsNull(0)) return uint64_t{0};
+    return static_cast<uint64_t>(max_seq_.ColumnInt(0)) + 1;
+  }
+
+  Result<std::optional<EventRow>> GetEvent(uint64_t seq) override {
+    ResetGuard g(get_event_);
+    get_event_.BindInt(1, static_cast<int64_t>(seq));
+    NHI_ASSIGN_OR_RETURN(auto r, get_event_.Step());
+    if (r == Statement::StepResult::kDone) return std::optional<EventRow>();
+    NHI_ASSIGN_OR_RETURN(EventRow row, ReadEventRow(get_event_));
+    return std::optional<EventRow>(std::move(row));
+  }
+
+  Result<std::optional<RawRow>> GetRaw(int64_t id) override {
+    ResetGuard g(get_raw_);
+    get_raw_.BindInt(1, id);
+    NHI_ASSIGN_OR_RETURN(auto r, get_raw_.Step());
+    if (r == Statement::StepResult::kDone) return std::optional<RawRow>();
+    return std::optional<RawRow>(ReadRawRow(get_raw_));
+  }
+
+  Result<std::optional<RawRow>> GetRawForEvent(uint64_t seq) override {
+    NHI_ASSIGN_OR_RETURN(auto ev, GetEvent(seq));
+    if (!ev || !ev->raw_id) return std::optional<RawRow>();
+    return GetRaw(*ev->raw_id);
+  }
+
+  Status ScanEvents(uint64_t from, const std::function<Status(const EventRow&)>& fn) override {
+    NHI_ASSIGN_OR_RETURN(
+        Statement s, Statement::Prepare(db_.get(), std::string("SELECT ") + kEventColumns +
+                                                       " FROM events WHERE seq >= ?1 ORDER BY seq"));
+    s.BindInt(1, static_cast<int64_t>(from));
+    for (;;) {
+      NHI_ASSIGN_OR_RETURN(auto r, s.Step());
+      if (r == Statement::StepResult::kDone) return OkStatus();
+      NHI_ASSIGN_OR_RETURN(EventRow row, ReadEventRow(s));
+      NHI_RETURN_IF_ERROR(fn(row));
+    }
+  }
+
+  Status ScanNodes(const std::function<Status(const NodeId&, const Hash&)>& fn) override {
+    NHI_ASSIGN_OR_RETURN(Statement s, Statement::Prepare(db_.get(),
+                                                         "SELECT level, idx, hash FROM tree_nodes "
+                                                         "ORDER BY level, idx"));
+    for (;;) {
+      NHI_ASSIGN_OR_RETURN(auto r, s.Step());
+      if (r == Statement::StepResult::kDone) return OkStatus();
+      NodeId id{static_cast<uint32_t>(s.ColumnInt(0)), static_cast<uint64_t>(s.ColumnInt(1))};
+      auto h = crypto::HashFromBytes(s.ColumnBlob(2));
+      if (!h) {
+        return DataLossError("tree node (" + std::to_string(id.level) + ", " +
+                             std::to_string(id.index) + ") is not a 32-byte hash");
+      }
+      NHI_RETURN_IF_ERROR(fn(id, *h));
+    }
+  }
+
+  tlog::NodeReader& nodes() override { return reader_; }
+
+  Result<std::optional<CheckpointRow>> LatestCheckpoint() override {
+    ResetGuard g(latest_cp_);
+    NHI_ASSIGN_OR_RETURN(auto r, latest_cp_.Step());
+    if (r == Statement::StepResult::kDone) return std::optional<CheckpointRow>();
+    NHI_ASSIGN_OR_RETURN(CheckpointRow row, ReadCheckpointRow(latest_cp_));
+    return std::optional<CheckpointRow>(std::move(row));
+  }
+
+  Result<std::optional<CheckpointRow>> CheckpointAt(uint64_t size) override {
+    ResetGuard g(cp_at_);
+    cp_at_.BindInt(1, static_cast<int64_t>(size));
+    NHI_ASSIGN_OR_RETURN(auto r, cp_at_.Step());
+    if (r == Statement::StepResult::kDone) return std::optional<CheckpointRow>();
+    NHI_ASSIGN_OR_RETURN(CheckpointRow row, ReadCheckpointRow(cp_at_));
+    return std::optional<CheckpointRow>(std::move(row));
+  }
+
+  Result<std::vector<CheckpointRow>> ListCheckpoints() override {
+    NHI_ASSIGN_OR_RETURN(Statement s,
+                         Statement::Prepare(db_.get(), "SELECT size, root, note, created_ns FROM "
+                                                       "checkpoints ORDER BY size"));
+    std::vector<CheckpointRow> out;
+    for (;;) {
+      NHI_ASSIGN_OR_RETURN(auto r, s.Step());
+      if (r == Statement::StepResult::kDone) return out;
+      NHI_ASSIGN_OR_RETURN(CheckpointRow row, ReadCheckpointRow(s));
+      out.push_back(std::move(row));
+    }
+  }
+
+  Result<std::vector<QuarantineRow>> ListQuarantine(int64_t after_id, size_t limit) override {
+    NHI_ASSIGN_OR_RETURN(
+        Statement s,
+        Statement::Prepare(db_.get(),
+                           "SELECT id, received_ns, source, line, format, field, reason, raw, "
+                           "raw_size, raw_sha256, truncated FROM quarantine WHERE id > ?1 "
+                           "ORDER BY id LIMIT ?2"));
+    s.BindInt(1, after_id);
+    s.BindInt(2, static_cast<int64_t>(limit));
+    std::vector<QuarantineRow> out;
+    for (;;) {
+      NHI_ASSIGN_OR_RETURN(auto r, s.Step());
+      if (r == Statement::StepResult::kDone) return out;
+      QuarantineRow q;
+      q.id = s.ColumnInt(0);
+      q.received_ns = s.ColumnInt(1);
+      q.source = std::string(s.ColumnText(2));
+      q.line = static_cast<uint64_t>(s.ColumnInt(3));
+      q.format = std::string(s.ColumnText(4));
+      q.field = std::string(s.ColumnText(5));
+      q.reason = std::string(s.ColumnText(6));
+      q.raw = std::string(s.ColumnBlob(7));
+      q.raw_size = static_cast<uint64_t>(s.ColumnInt(8));
+      q.raw_sha256 = std::string(s.ColumnBlob(9));
+      q.truncated = s.ColumnInt(10) != 0;
+      out.push_back(std::move(q));
+    }
+  }
+
+  Result<uint64_t> QuarantineCount() override {
+    NHI_ASSIGN_OR_RETURN(Statement s, Statement::Prepare(db_.get(), "SELECT count(*) FROM quarantine"));
+    NHI_ASSIGN_OR_RETURN(auto r, s.Step());
+    (void)r;
+    return static_cast<uint64_t>(s.ColumnInt(0));
+  }
+
+  Result<std::unique_ptr<WriteTxn>> BeginWrite() override;
+
+  // Used by the reader and the write transaction.
+  Result<std::vector<Hash>> ReadNodes(std::span<const NodeId> ids) {
+    std::vector<Hash> out;
+    out.reserve(ids.size());
+    for (const NodeId& id : ids) {
+      Statement& s = id.level == 0 ? get_leaf_hash_ : get_node_;
+      ResetGuard g(s);
+      if (id.level == 0) {
+        s.BindInt(1, static_cast<int64_t>(id.index));
+      } else {
+        s.BindInt(1, id.level);
+        s.BindInt(2, static_cast<int64_t>(id.index));
+      }
+      NHI_ASSIGN_OR_RETURN(auto r, s.Step());
+      if (r == Statement::StepResult::kDone) {
+        return NotFoundError("tree node (level " + std::to_string(id.level) + ", index " +
+                             std::to_string(id.index) + ") is not stored");
+      }
+      auto h = crypto::HashFromBytes(s.ColumnBlob(0));
+      if (!h) {
+        return DataLossError("tree node (level " + std::to_string(id.level) + ", index " +
+                             std::to_string(id.index) + ") is not a 32-byte hash");
+      }
+      out.push_back(*h);
+    }
+    return out;
+  }
+
+  sqlite3* db() { return db_.get(); }
+  bool write_open_ = false;
+
+  // Statements used by the write transaction.
+  Statement find_source_, insert_event_, insert_raw_, put_node_, insert_cp_, insert_q_,
+      set_meta_;
+
+ private:
+  Status Migrate();
+  Status PrepareAll();
+
+  DbPtr db_;
+  bool durable_;
+  int schema_version_ = 0;
+  SqliteNodeReader reader_;
+  Statement get_meta_, max_seq_, get_event_, get_raw_, latest_cp_, cp_at_, get_leaf_hash_,
+      get_node_;
+};
+
+Result<std::vector<Hash>> SqliteNodeReader::ReadNodes(std::span<const NodeId> ids) {
+  return store_->ReadNodes(ids);
+}
+
+class SqliteWriteTxn final : public WriteTxn {
+ public:
+  explicit SqliteWriteTxn(SqliteStore* s) : s_(s), reader_(s) {}
+  ~SqliteWriteTxn() override {
+    if (!done_) {
+      Exec(s_->db(), "ROLLBACK").IgnoreError();
+    }
+    s_->write_open_ = false;
+  }
+
+  Result<std::optional<ExistingEvent>> FindBySource(std::string_view system,
+                                                    std::string_view event_id) override {
+    Statement& st = s_->find_source_;
+    ResetGuard g(st);
+    st.BindText(1, system, true);
+    st.BindText(2, event_id, true);
+    NHI_ASSIGN_OR_RETURN(auto r, st.Step());
+    if (r == Statement::StepResult::kDone) return std::optional<ExistingEvent>();
+    ExistingEvent e;
+    e.seq = static_cast<uint64_t>(st.ColumnInt(0));
+    e.content_hash = std::string(st.ColumnBlob(1));
+    return std::optional<ExistingEvent>(std::move(e));
+  }
+
+  Status InsertEvent(const EventRow& row) override {
+    Statement& st = s_->insert_event_;
+    st.BindInt(1, static_cast<int64_t>(row.seq));
+    st.BindBlob(2, row.leaf, true);
+    st.BindBlob(3, crypto::AsBytes(row.leaf_hash), true);
+    if (row.content_hash.empty()) {
+      st.BindNull(4);
+    } else {
+      st.BindBlob(4, row.content_hash, true);
+    }
+    st.BindText(5, row.kind, true);
+    st.BindInt(6, row.time_ns);
+    st.BindInt(7, row.ingested_ns);
+    st.BindText(8, row.source_system, true);
+    st.BindText(9, row.source_event_id, true);
+    st.BindTextOrNull(10, row.correlation_key, true);
+    st.BindTextOrNull(11, row.identity_key, true);
+    st.BindTextOrNull(12, row.actor_id, true);
+    if (row.raw_id) {
+      st.BindInt(13, *row.raw_id);
+    } else {
+      st.BindNull(13);
+    }
+    Status s = st.Run();
+    st.Reset();
+    return s.WithContext("insert event " + std::to_string(row.seq));
+  }
+
+  Result<int64_t> InsertRaw(const RawRow& row) override {
+    Statement& st = s_->insert_raw_;
+    st.BindBlob(1, row.salt, true);
+    st.BindBlob(2, row.bytes, true);
+    st.BindBlob(3, row.salted_sha256, true);
+    st.BindInt(4, static_cast<int64_t>(row.size));
+    Status s = st.Run();
+    st.Reset();
+    NHI_RETURN_IF_ERROR(s);
+    return sqlite3_last_insert_rowid(s_->db());
+  }
+
+  Status PutNode(const NodeId& id, const Hash& hash) override {
+    Statement& st = s_->put_node_;
+    st.BindInt(1, id.level);
+    st.BindInt(2, static_cast<int64_t>(id.index));
+    st.BindBlob(3, crypto::AsBytes(hash), true);
+    Status s = st.Run();
+    st.Reset();
+    return s;
+  }
+
+  Status InsertCheckpoint(const CheckpointRow& row) override {
+    Statement& st = s_->insert_cp_;
+    st.BindInt(1, static_cast<int64_t>(row.size));
+    st.BindBlob(2, crypto::AsBytes(row.root), true);
+    st.BindText(3, row.note, true);
+    st.BindInt(4, row.created_ns);
+    Status s = st.Run();
+    st.Reset();
+    return s;
+  }
+
+  Status InsertQuarantine(const QuarantineRow& row) override {
+    Statement& st = s_->insert_q_;
+    st.BindInt(1, row.received_ns);
+    st.BindText(2, row.source, true);
+    st.BindInt(3, static_cast<int64_t>(row.line));
+    st.BindText(4, row.format, true);
+    st.BindTextOrNull(5, row.field, true);
+    st.BindText(6, row.reason, true);
+    st.BindBlob(7, row.raw, true);
+    st.BindInt(8, static_cast<int64_t>(row.raw_size));
+    st.BindBlob(9, row.raw_sha256, true);
+    st.BindInt(10, row.truncated ? 1 : 0);
+    Status s = st.Run();
+    st.Reset();
+    return s;
+  }
+
+  Status SetMeta(std::string_view key, std::string_view value) override {
+    Statement& st = s_->set_meta_;
+    st.BindText(1, key, true);
+    st.BindBlob(2, value, true);
+    Status s = st.Run();
+    st.Reset();
+    return s;
+  }
+
+  tlog::NodeReader& nodes() override { return reader_; }
+
+  Status Commit() override {
+    if (done_) return FailedPreconditionError("transaction already finished");
+    Status s = Exec(s_->db(), "COMMIT");
+    if (!s.ok()) {
+      Exec(s_->db(), "ROLLBACK").IgnoreError();
+    }
+    done_ = true;
+    return s;
+  }
+
+ private:
+  SqliteStore* s_;
+  SqliteNodeReader reader_;
+  bool done_ = false;
+};
+
+Result<std::unique_ptr<WriteTxn>> SqliteStore::BeginWrite() {
+  if (write_open_) return FailedPreconditionError("a write transaction is already open");
+  NHI_RETURN_IF_ERROR(Exec(db_.get(), "BEGIN IMMEDIATE"));
+  write_open_ = true;
+  return std::unique_ptr<WriteTxn>(std::make_unique<SqliteWriteTxn>(this));
+}
+
+Status SqliteStore::Migrate() {
+  NHI_RETURN_IF_ERROR(Exec(db_.get(),
+                           "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                           " version INTEGER PRIMARY KEY, description TEXT NOT NULL,"
+                           " applied_ns INTEGER NOT NULL)"));
+  NHI_ASSIGN_OR_RETURN(Statement cur,
+                       Statement::Prepare(db_.get(), "SELECT max(version) FROM schema_migrations"));
+  NHI_ASSIGN_OR_RETURN(auto r, cur.Step());
+  (void)r;
+  int have = cur.ColumnIsNull(0) ? 0 : static_cast<int>(cur.ColumnInt(0));
+  cur.Reset();
+  auto migrations = Migrations();
+  int newest = migrations.empty() ? 0 : migrations.back().version;
+  if (have > newest) {
+    return FailedPreconditionError("store schema version " + std::to_string(have) +
+                                   " is newer than this nhitrace (" + std::to_string(newest) +
+                                   "); upgrade nhitrace");
+  }
+  for (const Migration& m : migrations) {
+    if (m.version <= have) continue;
+    NHI_RETURN_IF_ERROR(Exec(db_.get(), "BEGIN IMMEDIATE"));
+    Status s = Exec(db_.get(), m.sql);
+    if (s.ok()) {
+      auto ins = Statement::Prepare(
+          db_.get(), "INSERT INTO schema_migrations(version, description, applied_ns) "
+                     "VALUES (?1, ?2, CAST((julianday('now') - 2440587.5) * 86400e9 AS INTEGER))");
+      if (!ins.ok()) {
+        s = ins.status();
+      } else {
+        ins->BindInt(1, m.version);
+        ins->BindText(2, m.description, true);
+        s = ins->Run();
+      }
+    }
+    if (s.ok()) s = Exec(db_.get(), "COMMIT");
+    if (!s.ok()) {
+      Exec(db_.get(), "ROLLBACK").IgnoreError();
+      return s.WithContext("migration " + std::to_string(m.version));
+    }
+  }
+  schema_version_ = newest;
+  return OkStatus();
+}
+
+Status SqliteStore::PrepareAll() {
+  struct Item {
+    Statement* s;
+    std::string sql;
+  };
+  Item items[] = {
+      {&get_meta_, "SELECT value FROM meta WHERE key = ?1"},
+      {&max_seq_, "SELECT max(seq) FROM events"},
+      {&get_event_, std::string("SELECT ") + kEventColumns + " FROM events WHERE seq = ?1"},
+      {&get_raw_, "SELECT id, salt, bytes, salted_sha256, size, erased_ns FROM raw_records "
+                  "WHERE id = ?1"},
+      {&latest_cp_, "SELECT size, root, note, created_ns FROM checkpoints ORDER BY size DESC "
+                    "LIMIT 1"},
+      {&cp_at_, "SELECT size, root, note, created_ns FROM checkpoints WHERE size = ?1"},
+      {&get_leaf_hash_, "SELECT leaf_hash FROM events WHERE seq = ?1"},
+      {&get_node_, "SELECT hash FROM tree_nodes WHERE level = ?1 AND idx = ?2"},
+      {&find_source_, "SELECT seq, content_hash FROM events WHERE source_system = ?1 AND "
+                      "source_event_id = ?2"},
+      {&insert_event_, std::string("INSERT INTO events(") + kEventColumns +
+                           ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"},
+      {&insert_raw_, "INSERT INTO raw_records(salt, bytes, salted_sha256, size) "
+                     "VALUES (?1, ?2, ?3, ?4)"},
+      {&put_node_, "INSERT INTO tree_nodes(level, idx, hash) VALUES (?1, ?2, ?3)"},
+      {&insert_cp_, "INSERT INTO checkpoints(size, root, note, created_ns) VALUES (?1, ?2, ?3, ?4)"},
+      {&insert_q_, "INSERT INTO quarantine(received_ns, source, line, format, field, reason, raw, "
+                   "raw_size, raw_sha256, truncated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+                   "?10)"},
+      {&set_meta_, "INSERT INTO meta(key, value) VALUES (?1, ?2) "
+                   "ON CONFLICT(key) DO UPDATE SET value = excluded.value"},
+  };
+  for (Item& it : items) {
+    NHI_ASSIGN_OR_RETURN(*it.s, Statement::Prepare(db_.get(), it.sql));
+  }
+  return OkStatus();
+}
+
+Status SqliteStore::Init(const StoreOptions& options) {
+  sqlite3_busy_timeout(db_.get(), 10000);
+  NHI_RETURN_IF_ERROR(Exec(db_.get(), "PRAGMA foreign_keys = ON"));
+  if (!options.read_only) {
+    NHI_ASSIGN_OR_RETURN(Statement jm, Statement::Prepare(db_.get(), "PRAGMA journal_mode = WAL"));
+    NHI_ASSIGN_OR_RETURN(auto r, jm.Step());
+    if (r != Statement::StepResult::kRow || jm.ColumnText(0) != "wal") {
+      return UnavailableError(options.path + ": cannot switch the database to WAL mode");
+    }
+  }
+  NHI_RETURN_IF_ERROR(Exec(db_.get(), durable_ ? "PRAGMA synchronous = FULL"
+                                               : "PRAGMA synchronous = NORMAL"));
+  NHI_RETURN_IF_ERROR(Exec(db_.get(), "PRAGMA secure_delete = ON"));
+  NHI_RETURN_IF_ERROR(Exec(db_.get(), "PRAGMA cache_size = -32768"));  // 32 MiB
+  NHI_RETURN_IF_ERROR(Exec(db_.get(), "PRAGMA temp_store = MEMORY"));
+  if (!options.read_only) NHI_RETURN_IF_ERROR(Migrate());
+  return PrepareAll();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> OpenSqliteStore(const StoreOptions& options) {
+  if (options.path.empty()) return InvalidArgumentError("empty store path");
+  if (options.create) {
+    // Create the file ourselves so that it is private (0600) from the first byte; SQLite gives
+    // its WAL and shared-memory files the same permissions.
+    UniqueFd fd(::open(options.path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                       0600));
+    if (!fd.valid()) {
+      int err = errno;
+      std::string m = options.path + ": cannot create the store: " + ErrnoMessage(err);
+      return err == EEXIST ? AlreadyExistsError(m) : UnavailableError(m);
+    }
+  } else if (!PathExists(options.path)) {
+    return NotFoundError(options.path + ": no store here (create one with `nhitrace init`)");
+  }
+  int flags = options.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+  flags |= SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW;
+  sqlite3* raw = nullptr;
+  int rc = sqlite3_open_v2(options.path.c_str(), &raw, flags, nullptr);
+  DbPtr db(raw);
+  if (rc != SQLITE_OK) return SqliteError(raw, rc, options.path + ": open");
+  sqlite3_extended_result_codes(db.get(), 1);
+  auto store = std::make_unique<SqliteStore>(std::move(db), options.durable);
+  Status s = store->Init(options);
+  if (!s.ok()) return s.WithContext(options.path);
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace nhitrace::store::sqlite

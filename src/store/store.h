@@ -1,0 +1,155 @@
+// Store: where the ledger and everything derived from it is persisted.
+//
+// One interface, several backends: SQLite (store/sqlite/, the embedded default) and, later,
+// PostgreSQL. The ledger computes every hash; a store only keeps bytes and answers lookups.
+//
+// Threading: a Store object is used by one thread at a time. Writes go through a WriteTxn, of
+// which at most one is open per Store; its destructor rolls back unless Commit() succeeded.
+//
+//   auto store = OpenStore({.path = "nhitrace.db"});
+//   auto txn = (*store)->BeginWrite();
+//   ... (*txn)->InsertEvent(row) ...
+//   NHI_RETURN_IF_ERROR((*txn)->Commit());
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "tlog/merkle.h"
+
+namespace nhitrace::store {
+
+using tlog::Hash;
+using tlog::NodeId;
+
+// One row of the events table: the leaf bytes, its stored hash, and the columns derived from
+// the leaf for lookups (verify re-derives them from the leaf and compares).
+struct EventRow {
+  uint64_t seq = 0;
+  std::string leaf;       // canonical JSON, the leaf data
+  Hash leaf_hash{};       // as stored
+  std::string content_hash;  // 32 bytes; empty after erasure
+  std::string kind;
+  int64_t time_ns = 0;
+  int64_t ingested_ns = 0;
+  std::string source_system;
+  std::string source_event_id;
+  std::string correlation_key;  // empty = NULL
+  std::string identity_key;     // empty = NULL
+  std::string actor_id;         // empty = NULL
+  std::optional<int64_t> raw_id;
+};
+
+// A kept original record.
+struct RawRow {
+  int64_t id = 0;
+  std::string salt;           // 32 random bytes; empty once erased
+  std::string bytes;          // the record exactly as received; empty once erased
+  std::string salted_sha256;  // SHA-256(salt || bytes), 32 bytes
+  uint64_t size = 0;
+  std::optional<int64_t> erased_ns;
+};
+
+struct CheckpointRow {
+  uint64_t size = 0;
+  Hash root{};
+  std::string note;  // the signed note
+  int64_t created_ns = 0;
+};
+
+// A rejected input record, kept with its bytes so nothing is silently lost.
+struct QuarantineRow {
+  int64_t id = 0;
+  int64_t received_ns = 0;
+  std::string source;  // file name or "-" for stdin
+  uint64_t line = 0;
+  std::string format;  // "native", ...
+  std::string field;   // the offending field path, or empty
+  std::string reason;
+  std::string raw;           // the bytes (at most the line limit; see truncated)
+  uint64_t raw_size = 0;     // the full size of the rejected record
+  std::string raw_sha256;    // SHA-256 of the full record, 32 bytes
+  bool truncated = false;    // raw holds only the first bytes
+};
+
+// The result of trying to insert an event whose (source_system, source_event_id) may already
+// be stored.
+struct ExistingEvent {
+  uint64_t seq = 0;
+  std::string content_hash;
+};
+
+class WriteTxn {
+ public:
+  virtual ~WriteTxn() = default;
+
+  // The stored event with this source identity, if any (sees this transaction's writes).
+  virtual Result<std::optional<ExistingEvent>> FindBySource(std::string_view system,
+                                                            std::string_view event_id) = 0;
+  // REQUIRES: row.seq is the next sequence number; the source identity is new.
+  virtual Status InsertEvent(const EventRow& row) = 0;
+  // Returns the new raw row's id (row.id is ignored).
+  virtual Result<int64_t> InsertRaw(const RawRow& row) = 0;
+  virtual Status PutNode(const NodeId& id, const Hash& hash) = 0;
+  virtual Status InsertCheckpoint(const CheckpointRow& row) = 0;
+  virtual Status InsertQuarantine(const QuarantineRow& row) = 0;
+  virtual Status SetMeta(std::string_view key, std::string_view value) = 0;
+  // Node hashes as of this transaction (level 0 = leaf hashes of events).
+  virtual tlog::NodeReader& nodes() = 0;
+
+  // Makes every write durable (fsync'd, per StoreOptions::durable) or fails and rolls back.
+  virtual Status Commit() = 0;
+};
+
+struct StoreOptions {
+  std::string path;
+  bool create = false;      // create the file and schema; fail if it exists
+  bool read_only = false;
+  // fsync on every commit (survives power loss). When false, committed data survives a crash
+  // of the process but not of the machine.
+  bool durable = true;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  virtual std::string_view backend() const = 0;
+  // The schema version after migrations.
+  virtual int schema_version() const = 0;
+
+  virtual Result<std::optional<std::string>> GetMeta(std::string_view key) = 0;
+
+  // The number of events (= the next sequence number).
+  virtual Result<uint64_t> EventCount() = 0;
+  virtual Result<std::optional<EventRow>> GetEvent(uint64_t seq) = 0;
+  virtual Result<std::optional<RawRow>> GetRaw(int64_t id) = 0;
+  // Calls `fn` for each event with seq >= from, in seq order, until it returns non-OK.
+  virtual Status ScanEvents(uint64_t from, const std::function<Status(const EventRow&)>& fn) = 0;
+  // Calls `fn` for each stored node of level >= 1 in (level, index) order.
+  virtual Status ScanNodes(const std::function<Status(const NodeId&, const Hash&)>& fn) = 0;
+  virtual Result<std::optional<RawRow>> GetRawForEvent(uint64_t seq) = 0;
+  virtual tlog::NodeReader& nodes() = 0;
+
+  virtual Result<std::optional<CheckpointRow>> LatestCheckpoint() = 0;
+  virtual Result<std::optional<CheckpointRow>> CheckpointAt(uint64_t size) = 0;
+  virtual Result<std::vector<CheckpointRow>> ListCheckpoints() = 0;
+
+  virtual Result<std::vector<QuarantineRow>> ListQuarantine(int64_t after_id, size_t limit) = 0;
+  virtual Result<uint64_t> QuarantineCount() = 0;
+
+  // Starts the (single) write transaction.
+  virtual Result<std::unique_ptr<WriteTxn>> BeginWrite() = 0;
+};
+
+// Opens (or with options.create, creates) the store at options.path, choosing the backend by
+// the path: a file path is SQLite. Applies pending schema migrations on open (not read-only).
+Result<std::unique_ptr<Store>> OpenStore(const StoreOptions& options);
+
+}  // namespace nhitrace::store
