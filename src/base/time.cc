@@ -1,5 +1,6 @@
 #include "base/time.h"
 
+#include <cstdio>
 #include <ctime>
 
 namespace nhitrace {
@@ -102,8 +103,22 @@ Result<Rfc3339Time> ParseRfc3339(std::string_view s) {
 
   int64_t days = DaysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
   int64_t secs = days * 86400 + hour * 3600 + minute * 60 + second - int64_t{offset} * 60;
+  // |secs| < 2^39 here, but secs * 10^9 only fits in 64 bits for 1677-09-21 .. 2262-04-11. Below
+  // the epoch the instant is assembled as (secs + 1) * 10^9 - (10^9 - nanos) so that the lowest
+  // representable instant does not overflow on the way.
+  int64_t whole = secs, part = nanos;
+  if (secs < 0 && nanos > 0) {
+    whole = secs + 1;
+    part = nanos - kNanosPerSecond;
+  }
+  int64_t unix_nanos = 0;
+  if (__builtin_mul_overflow(whole, kNanosPerSecond, &unix_nanos) ||
+      __builtin_add_overflow(unix_nanos, part, &unix_nanos)) {
+    return Bad(s, "outside 1677-09-21T00:12:43.145224192Z..2262-04-11T23:47:16.854775807Z, "
+                  "the range of 64-bit nanoseconds");
+  }
   Rfc3339Time t;
-  t.unix_nanos = secs * kNanosPerSecond + nanos;
+  t.unix_nanos = unix_nanos;
   t.offset_minutes = offset;
   return t;
 }

@@ -25,7 +25,9 @@ struct Rfc3339Time {
 // 'T' and 'Z' may be lower case. The offset is mandatory: a local time without an offset is not
 // an instant and is rejected. Fractions may have any number of digits; digits past the ninth
 // (sub-nanosecond) are truncated. A leap second (:60) is accepted and denotes the instant one
-// second after :59 (POSIX time has no leap seconds). Years 0001-9999.
+// second after :59 (POSIX time has no leap seconds). The syntax allows years 0001-9999, but only
+// instants that 64-bit nanoseconds can hold (1677-09-21T00:12:43.145224192Z to
+// 2262-04-11T23:47:16.854775807Z) are accepted; others fail with kInvalidArgument.
 Result<Rfc3339Time> ParseRfc3339(std::string_view s);
 
 // Formats as UTC with the given number of fraction digits (0, 3, 6 or 9):

@@ -85,6 +85,16 @@ struct ExistingEvent {
   std::string content_hash;
 };
 
+// A filter over events; empty fields do not filter. Results are ordered by source time, then seq.
+struct EventQuery {
+  std::string correlation_key;
+  std::string identity_key;
+  std::string kind;
+  std::optional<int64_t> from_ns;  // time_ns >= from_ns
+  std::optional<int64_t> to_ns;    // time_ns < to_ns
+  size_t limit = 1000;
+};
+
 class WriteTxn {
  public:
   virtual ~WriteTxn() = default;
@@ -135,6 +145,7 @@ class Store {
   // Calls `fn` for each stored node of level >= 1 in (level, index) order.
   virtual Status ScanNodes(const std::function<Status(const NodeId&, const Hash&)>& fn) = 0;
   virtual Result<std::optional<RawRow>> GetRawForEvent(uint64_t seq) = 0;
+  virtual Result<std::vector<EventRow>> QueryEvents(const EventQuery& query) = 0;
   virtual tlog::NodeReader& nodes() = 0;
 
   virtual Result<std::optional<CheckpointRow>> LatestCheckpoint() = 0;

@@ -124,6 +124,32 @@ class SqliteStore final : public Store {
     return GetRaw(*ev->raw_id);
   }
 
+  Result<std::vector<EventRow>> QueryEvents(const EventQuery& q) override {
+    // Only the conditions that are set are added, so SQLite can use the matching index; every
+    // value is bound, never spliced into the SQL text.
+    std::string sql = std::string("SELECT ") + kEventColumns + " FROM events WHERE 1";
+    if (!q.correlation_key.empty()) sql += " AND correlation_key = ?1";
+    if (!q.identity_key.empty()) sql += " AND identity_key = ?2";
+    if (!q.kind.empty()) sql += " AND kind = ?3";
+    if (q.from_ns) sql += " AND time_ns >= ?4";
+    if (q.to_ns) sql += " AND time_ns < ?5";
+    sql += " ORDER BY time_ns, seq LIMIT ?6";
+    NHI_ASSIGN_OR_RETURN(Statement s, Statement::Prepare(db_.get(), sql));
+    if (!q.correlation_key.empty()) s.BindText(1, q.correlation_key, true);
+    if (!q.identity_key.empty()) s.BindText(2, q.identity_key, true);
+    if (!q.kind.empty()) s.BindText(3, q.kind, true);
+    if (q.from_ns) s.BindInt(4, *q.from_ns);
+    if (q.to_ns) s.BindInt(5, *q.to_ns);
+    s.BindInt(6, static_cast<int64_t>(q.limit));
+    std::vector<EventRow> out;
+    for (;;) {
+      NHI_ASSIGN_OR_RETURN(auto r, s.Step());
+      if (r == Statement::StepResult::kDone) return out;
+      NHI_ASSIGN_OR_RETURN(EventRow row, ReadEventRow(s));
+      out.push_back(std::move(row));
+    }
+  }
+
   Status ScanEvents(uint64_t from, const std::function<Status(const EventRow&)>& fn) override {
     NHI_ASSIGN_OR_RETURN(
         Statement s, Statement::Prepare(db_.get(), std::string("SELECT ") + kEventColumns +

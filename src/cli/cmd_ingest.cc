@@ -1,0 +1,151 @@
+#include <CLI/CLI.hpp>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "base/file.h"
+#include "cli/commands.h"
+#include "ingest/ingest.h"
+#include "json/writer.h"
+
+namespace nhitrace::cli {
+namespace {
+
+struct IngestArgs {
+  std::string file;
+  std::string format = "native";
+  std::string progress = "auto";
+  size_t max_line_bytes = 1 << 20;
+  bool json = false;
+  bool quiet = false;
+};
+
+std::string SummaryJson(const std::string& source, const ingest::IngestStats& s, double secs) {
+  json::JsonWriter w;
+  w.BeginObject();
+  w.Key("source").String(source);
+  w.Key("format").String("native");
+  w.Key("lines").Uint(s.lines);
+  w.Key("accepted").Uint(s.accepted);
+  w.Key("duplicate").Uint(s.duplicate);
+  w.Key("quarantined").Uint(s.quarantined);
+  w.Key("blank").Uint(s.blank);
+  w.Key("bytes").Uint(s.bytes);
+  w.Key("tree_size").Uint(s.tree_size);
+  w.Key("seconds").Double(secs);
+  w.EndObject();
+  return w.Take();
+}
+
+int Run(Context& ctx, const IngestArgs& a) {
+  if (a.format != "native") {
+    PrintError(InvalidArgumentError("--format " + a.format +
+                                    ": not supported yet (this build reads: native)"));
+    return kExitUsage;
+  }
+  auto ledger = ctx.OpenLedger(true);
+  if (!ledger.ok()) {
+    PrintError(ledger.status());
+    return kExitError;
+  }
+  UniqueFd owned;
+  int fd = 0;
+  if (a.file != "-") {
+    owned = UniqueFd(::open(a.file.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!owned.valid()) {
+      PrintError(NotFoundError(a.file + ": cannot open: " + ErrnoMessage(errno)));
+      return kExitError;
+    }
+    fd = owned.get();
+  }
+  bool tty = ::isatty(2) == 1;
+  std::string mode = a.progress;
+  if (mode == "auto") mode = tty && !a.quiet ? "bar" : "none";
+  int64_t start = ctx.clock().NowUnixNanos();
+
+  ingest::IngestOptions opts;
+  opts.source_name = a.file;
+  opts.max_line_bytes = a.max_line_bytes;
+  bool bar_shown = false;
+  opts.on_commit = [&](const ingest::IngestStats& s) {
+    if (mode == "lines") {
+      std::fprintf(stderr,
+                   "progress lines=%llu accepted=%llu duplicate=%llu quarantined=%llu "
+                   "tree_size=%llu\n",
+                   static_cast<unsigned long long>(s.lines),
+                   static_cast<unsigned long long>(s.accepted),
+                   static_cast<unsigned long long>(s.duplicate),
+                   static_cast<unsigned long long>(s.quarantined),
+                   static_cast<unsigned long long>(s.tree_size));
+      std::fflush(stderr);
+    } else if (mode == "bar") {
+      double secs = static_cast<double>(ctx.clock().NowUnixNanos() - start) / 1e9;
+      std::fprintf(stderr,
+                   "\r%s: %llu lines, %llu accepted, %llu duplicate, %llu quarantined, "
+                   "%.1f MB/s   ",
+                   a.file.c_str(), static_cast<unsigned long long>(s.lines),
+                   static_cast<unsigned long long>(s.accepted),
+                   static_cast<unsigned long long>(s.duplicate),
+                   static_cast<unsigned long long>(s.quarantined),
+                   secs > 0 ? static_cast<double>(s.bytes) / 1e6 / secs : 0.0);
+      bar_shown = true;
+    }
+  };
+  opts.on_reject = [&](const ingest::Rejection& r) {
+    if (a.quiet) return;
+    if (bar_shown) {
+      std::fputs("\n", stderr);
+      bar_shown = false;
+    }
+    std::fprintf(stderr, "%s\n", r.ToString().c_str());
+  };
+  auto stats = ingest::IngestNativeStream(fd, **ledger, opts);
+  if (bar_shown) std::fputs("\n", stderr);
+  if (!stats.ok()) {
+    PrintError(stats.status().WithContext(a.file));
+    return kExitError;
+  }
+  double secs = static_cast<double>(ctx.clock().NowUnixNanos() - start) / 1e9;
+  const auto& s = *stats;
+  if (a.json) {
+    std::printf("%s\n", SummaryJson(a.file, s, secs).c_str());
+  } else {
+    std::printf("%s: %llu accepted, %llu duplicate, %llu quarantined (%llu lines, %llu blank) "
+                "in %.2f s\n",
+                a.file.c_str(), static_cast<unsigned long long>(s.accepted),
+                static_cast<unsigned long long>(s.duplicate),
+                static_cast<unsigned long long>(s.quarantined),
+                static_cast<unsigned long long>(s.lines), static_cast<unsigned long long>(s.blank),
+                secs);
+    std::printf("ledger: %llu events, signed checkpoint at size %llu\n",
+                static_cast<unsigned long long>(s.tree_size),
+                static_cast<unsigned long long>(s.tree_size));
+    if (s.quarantined > 0) {
+      std::printf("quarantined records are kept with their bytes: nhitrace quarantine\n");
+    }
+  }
+  return s.quarantined > 0 ? kExitQuarantined : kExitOk;
+}
+
+}  // namespace
+
+void RegisterIngest(CLI::App& app, Context& ctx, int* exit_code) {
+  auto args = std::make_shared<IngestArgs>();
+  auto* cmd = app.add_subcommand("ingest", "Append events from a JSON Lines file or stdin");
+  cmd->add_option("file", args->file, "Input file, or - for stdin")->required();
+  cmd->add_option("--format", args->format, "Input format")->capture_default_str();
+  cmd->add_option("--progress", args->progress,
+                  "auto (a status line on a terminal), bar, lines (one line per commit), none")
+      ->check(CLI::IsMember({"auto", "bar", "lines", "none"}))
+      ->capture_default_str();
+  cmd->add_option("--max-line-bytes", args->max_line_bytes,
+                  "Longer lines are quarantined (first bytes and SHA-256 kept)")
+      ->check(CLI::Range(size_t{64}, size_t{64} << 20))
+      ->capture_default_str();
+  cmd->add_flag("--json", args->json, "Print the summary as JSON");
+  cmd->add_flag("--quiet", args->quiet, "Do not print each quarantined line");
+  cmd->callback([&ctx, exit_code, args] { *exit_code = Run(ctx, *args); });
+}
+
+}  // namespace nhitrace::cli

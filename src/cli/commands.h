@@ -1,0 +1,18 @@
+// The subcommands. Each Register* adds one subcommand to `app` whose callback stores the
+// exit status of the run in *exit_code.
+#pragma once
+
+#include "cli/context.h"
+
+namespace CLI {
+class App;
+}
+
+namespace nhitrace::cli {
+
+void RegisterInit(CLI::App& app, Context& ctx, int* exit_code);
+void RegisterIngest(CLI::App& app, Context& ctx, int* exit_code);
+void RegisterLedgerCommands(CLI::App& app, Context& ctx, int* exit_code);  // checkpoint key prove verify
+void RegisterEventCommands(CLI::App& app, Context& ctx, int* exit_code);   // show events quarantine
+
+}  // namespace nhitrace::cli

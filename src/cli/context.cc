@@ -1,0 +1,49 @@
+#include "cli/context.h"
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "base/file.h"
+
+namespace nhitrace::cli {
+
+std::string Context::StorePath() const {
+  if (!options.store.empty()) return options.store;
+  if (const char* env = std::getenv("NHITRACE_STORE"); env != nullptr && *env != '\0') return env;
+  return "nhitrace.db";
+}
+
+std::string Context::KeyPath() const {
+  if (!options.key_file.empty()) return options.key_file;
+  if (const char* env = std::getenv("NHITRACE_KEY_FILE"); env != nullptr && *env != '\0') {
+    return env;
+  }
+  return StorePath() + ".key";
+}
+
+Result<std::unique_ptr<store::Store>> Context::OpenStoreOnly() {
+  store::StoreOptions opts;
+  opts.path = StorePath();
+  return store::OpenStore(opts);
+}
+
+Result<std::unique_ptr<ledger::Ledger>> Context::OpenLedger(bool need_signer) {
+  std::optional<tlog::NoteSigner> signer;
+  std::string key_path = KeyPath();
+  if (need_signer || PathExists(key_path)) {
+    auto loaded = ledger::LoadSigningKey(key_path);
+    if (loaded.ok()) {
+      signer = std::move(loaded).value();
+    } else if (need_signer) {
+      return loaded.status();
+    }
+  }
+  NHI_ASSIGN_OR_RETURN(auto store, OpenStoreOnly());
+  return ledger::Ledger::Open(std::move(store), std::move(signer), clock_);
+}
+
+void PrintError(const Status& s) {
+  std::fprintf(stderr, "nhitrace: %s\n", s.message().c_str());
+}
+
+}  // namespace nhitrace::cli

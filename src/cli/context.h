@@ -1,0 +1,53 @@
+// What every command shares: where the store and key are, how to open them, and exit codes.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "base/status.h"
+#include "base/time.h"
+#include "ledger/ledger.h"
+
+namespace nhitrace::cli {
+
+// Process exit statuses (documented in docs/cli.md).
+enum ExitCode : int {
+  kExitOk = 0,
+  kExitError = 1,        // the command failed (message on stderr)
+  kExitUsage = 2,        // bad command line
+  kExitQuarantined = 3,  // ingest finished, but some records were quarantined
+  kExitVerifyFailed = 4, // verify found the store altered
+};
+
+struct GlobalOptions {
+  std::string store;     // --store
+  std::string key_file;  // --key-file
+};
+
+class Context {
+ public:
+  explicit Context(const Clock& clock) : clock_(clock) {}
+
+  GlobalOptions options;
+
+  // --store, else $NHITRACE_STORE, else ./nhitrace.db.
+  std::string StorePath() const;
+  // --key-file, else $NHITRACE_KEY_FILE, else <store>.key.
+  std::string KeyPath() const;
+
+  // Opens the ledger. With `need_signer` the signing key is loaded (appending, signing new
+  // checkpoints); otherwise the key is loaded only if present and readable.
+  Result<std::unique_ptr<ledger::Ledger>> OpenLedger(bool need_signer);
+  Result<std::unique_ptr<store::Store>> OpenStoreOnly();
+
+  const Clock& clock() const { return clock_; }
+
+ private:
+  const Clock& clock_;
+};
+
+// Prints "nhitrace: <message>" on stderr.
+void PrintError(const Status& s);
+
+}  // namespace nhitrace::cli

@@ -1,0 +1,250 @@
+#include "ledger/verify.h"
+
+#include <algorithm>
+
+#include "crypto/random.h"
+#include "crypto/sha256.h"
+#include "event/codec.h"
+#include "ledger/ledger.h"
+#include "tlog/checkpoint.h"
+
+namespace nhitrace::ledger {
+namespace {
+
+class Reporter {
+ public:
+  Reporter(VerifyReport* r, size_t max) : r_(r), max_(max) {}
+  void Add(std::optional<uint64_t> seq, std::string what) {
+    ++r_->problem_count;
+    if (seq && (!r_->first_bad_seq || *seq < *r_->first_bad_seq)) r_->first_bad_seq = seq;
+    if (r_->problems.size() < max_) r_->problems.push_back({seq, std::move(what)});
+  }
+
+ private:
+  VerifyReport* r_;
+  size_t max_;
+};
+
+std::string Seq(uint64_t s) { return std::to_string(s); }
+
+// Compares a stored derived column with the value re-derived from the leaf.
+void CheckColumn(Reporter& rep, uint64_t seq, const char* column, const std::string& stored,
+                 const std::string& derived) {
+  if (stored != derived) {
+    rep.Add(seq, "seq " + Seq(seq) + ": column " + column + " is \"" + stored +
+                     "\" but the signed leaf says \"" + derived + "\"");
+  }
+}
+
+void CheckColumn(Reporter& rep, uint64_t seq, const char* column, int64_t stored,
+                 int64_t derived) {
+  if (stored != derived) {
+    rep.Add(seq, "seq " + Seq(seq) + ": column " + column + " is " + std::to_string(stored) +
+                     " but the signed leaf says " + std::to_string(derived));
+  }
+}
+
+struct SignedCheckpoint {
+  uint64_t size;
+  tlog::Hash root;
+};
+
+}  // namespace
+
+Result<VerifyReport> Verify(store::Store& store, const VerifyOptions& options) {
+  VerifyReport report;
+  Reporter rep(&report, options.max_problems);
+
+  // The key.
+  NHI_ASSIGN_OR_RETURN(auto origin_meta, store.GetMeta(kMetaOrigin));
+  NHI_ASSIGN_OR_RETURN(auto vkey_meta, store.GetMeta(kMetaVerifierKey));
+  std::string origin = origin_meta.value_or("");
+  std::optional<tlog::NoteVerifier> key;
+  if (vkey_meta) {
+    auto parsed = tlog::NoteVerifier::Parse(*vkey_meta);
+    if (parsed.ok()) {
+      key = *parsed;
+    } else {
+      rep.Add(std::nullopt, "the stored verifier key is malformed: " + parsed.status().message());
+    }
+  } else {
+    rep.Add(std::nullopt, "the store has no verifier key");
+  }
+  if (options.trusted_key) {
+    if (key && key->ToString() != options.trusted_key->ToString()) {
+      rep.Add(std::nullopt, "the store's verifier key " + key->ToString() +
+                                " is not the trusted key " + options.trusted_key->ToString());
+    }
+    key = options.trusted_key;
+    report.key_trusted = true;
+  }
+  if (key) report.key = key->ToString();
+  if (origin.empty()) rep.Add(std::nullopt, "the store has no ledger origin");
+
+  // Every checkpoint: signature, origin, and that its columns agree with its note.
+  NHI_ASSIGN_OR_RETURN(std::vector<store::CheckpointRow> rows, store.ListCheckpoints());
+  std::vector<SignedCheckpoint> checkpoints;
+  for (const auto& row : rows) {
+    ++report.checkpoints;
+    if (!key) continue;
+    auto cp = tlog::OpenCheckpoint(row.note, *key, origin.empty() ? key->name : origin);
+    if (!cp.ok()) {
+      rep.Add(std::nullopt, "checkpoint at size " + Seq(row.size) +
+                                ": signature or format does not verify: " + cp.status().message());
+      continue;
+    }
+    if (cp->size != row.size || cp->root != row.root) {
+      rep.Add(std::nullopt, "checkpoint at size " + Seq(row.size) +
+                                ": stored size/root columns differ from its signed note");
+    }
+    checkpoints.push_back({cp->size, cp->root});
+  }
+  std::sort(checkpoints.begin(), checkpoints.end(),
+            [](const auto& a, const auto& b) { return a.size < b.size; });
+  uint64_t latest = checkpoints.empty() ? 0 : checkpoints.back().size;
+  report.tree_size = latest;
+  if (checkpoints.empty()) rep.Add(std::nullopt, "no verifiable checkpoint in the store");
+
+  NHI_ASSIGN_OR_RETURN(uint64_t total, store.EventCount());
+  size_t next_cp = 0;
+  auto check_checkpoints_at = [&](uint64_t size, const tlog::CompactRange& range) {
+    while (next_cp < checkpoints.size() && checkpoints[next_cp].size <= size) {
+      const auto& cp = checkpoints[next_cp++];
+      if (cp.size < size) continue;  // passed over: reported as missing events below
+      tlog::Hash root = range.Root();
+      if (cp.size == latest) report.root = root;
+      if (root != cp.root) {
+        rep.Add(size == 0 ? std::nullopt : std::optional<uint64_t>(size - 1),
+                "checkpoint at size " + Seq(size) +
+                    ": the tree recomputed from the stored events has a different root "
+                    "(events up to seq " + Seq(size - 1) + " were changed, removed, added or "
+                    "reordered)");
+      }
+    }
+  };
+
+  tlog::CompactRange range;
+  check_checkpoints_at(0, range);
+  uint64_t expected = 0;
+  uint64_t leaves_in_tree = 0;
+  Status scan = store.ScanEvents(0, [&](const store::EventRow& row) -> Status {
+    ++report.events;
+    uint64_t seq = row.seq;
+    if (seq != expected) {
+      rep.Add(expected, seq > expected
+                            ? "seq " + Seq(expected) + (seq - expected > 1 ? "-" + Seq(seq - 1) : "") +
+                                  ": missing (deleted)"
+                            : "seq " + Seq(seq) + ": out of order");
+      expected = seq;
+    }
+    ++expected;
+
+    // The leaf hash, from the bytes.
+    tlog::Hash leaf_hash = tlog::LeafHash(row.leaf);
+    if (leaf_hash != row.leaf_hash) {
+      rep.Add(seq, "seq " + Seq(seq) + ": the leaf bytes do not match the stored leaf hash");
+    }
+    // The leaf's content and the columns derived from it.
+    auto decoded = event::DecodeLeaf(row.leaf);
+    if (!decoded.ok()) {
+      rep.Add(seq, "seq " + Seq(seq) + ": " + decoded.status().message());
+    } else {
+      const event::Event& e = decoded->event;
+      if (decoded->envelope.seq != seq) {
+        rep.Add(seq, "seq " + Seq(seq) + ": the signed leaf says it is seq " +
+                         Seq(decoded->envelope.seq) + " (rows were moved or renumbered)");
+      }
+      CheckColumn(rep, seq, "kind", row.kind, std::string(event::KindName(e.kind)));
+      CheckColumn(rep, seq, "time_ns", row.time_ns, e.time_ns);
+      CheckColumn(rep, seq, "ingested_ns", row.ingested_ns, decoded->envelope.ingested_ns);
+      CheckColumn(rep, seq, "source_system", row.source_system, e.source_system);
+      CheckColumn(rep, seq, "source_event_id", row.source_event_id, e.source_event_id);
+      CheckColumn(rep, seq, "correlation_key", row.correlation_key, e.correlation_key);
+      CheckColumn(rep, seq, "identity_key", row.identity_key, e.identity);
+      CheckColumn(rep, seq, "actor_id", row.actor_id, e.actor ? e.actor->id : std::string());
+      // The raw record against the salted hash the leaf commits to.
+      const auto& digest = decoded->envelope.raw;
+      if (digest && !row.raw_id) {
+        rep.Add(seq, "seq " + Seq(seq) + ": the raw record the leaf commits to is missing");
+      } else if (row.raw_id) {
+        auto raw = store.GetRaw(*row.raw_id);
+        if (!raw.ok()) return raw.status();
+        if (!raw->has_value()) {
+          rep.Add(seq, "seq " + Seq(seq) + ": raw record " + std::to_string(*row.raw_id) +
+                           " is missing");
+        } else if (!digest) {
+          rep.Add(seq, "seq " + Seq(seq) + ": has a raw record its leaf does not commit to");
+        } else {
+          const store::RawRow& r = **raw;
+          if (r.erased_ns) {
+            ++report.raw_erased;
+            if (!r.bytes.empty() || !r.salt.empty()) {
+              rep.Add(seq, "seq " + Seq(seq) + ": raw record is marked erased but still holds "
+                                               "bytes");
+            }
+            if (r.salted_sha256 != digest->salted_sha256) {
+              rep.Add(seq, "seq " + Seq(seq) + ": erased raw record's hash differs from the leaf");
+            }
+          } else {
+            ++report.raw_checked;
+            auto h = crypto::Sha256(r.salt, r.bytes);
+            if (!crypto::ConstantTimeEquals(crypto::AsBytes(h), digest->salted_sha256) ||
+                r.size != digest->size || r.bytes.size() != r.size) {
+              rep.Add(seq, "seq " + Seq(seq) +
+                               ": the raw record does not match the salted hash in its leaf");
+            }
+          }
+        }
+      }
+    }
+
+    // The tree, from the recomputed leaf hashes; every completed node is compared with the
+    // stored one.
+    std::vector<std::pair<tlog::NodeId, tlog::Hash>> made;
+    range.Append(leaf_hash, [&](const tlog::NodeId& id, const tlog::Hash& h) {
+      made.emplace_back(id, h);
+    });
+    ++leaves_in_tree;
+    for (const auto& [id, h] : made) {
+      ++report.nodes_checked;
+      auto stored = store.nodes().ReadNodes(std::span<const tlog::NodeId>(&id, 1));
+      if (!stored.ok() || (*stored)[0] != h) {
+        rep.Add(id.first_leaf(), "tree node (level " + std::to_string(id.level) + ", index " +
+                                     std::to_string(id.index) + ") covering seq " +
+                                     Seq(id.first_leaf()) + "-" +
+                                     Seq(id.first_leaf() + (uint64_t{1} << id.level) - 1) +
+                                     (stored.ok() ? " differs from the recomputed hash"
+                                                  : " is missing"));
+      }
+    }
+    check_checkpoints_at(leaves_in_tree, range);
+    if (options.progress && report.events % 65536 == 0) options.progress(report.events, total);
+    return OkStatus();
+  });
+  NHI_RETURN_IF_ERROR(scan);
+  if (options.progress) options.progress(report.events, total);
+
+  if (leaves_in_tree < latest) {
+    rep.Add(leaves_in_tree, "seq " + Seq(leaves_in_tree) + "-" + Seq(latest - 1) +
+                                ": signed by checkpoint " + Seq(latest) + " but missing (deleted)");
+  } else if (leaves_in_tree > latest) {
+    rep.Add(latest, "seq " + Seq(latest) + "-" + Seq(leaves_in_tree - 1) +
+                        ": not covered by any signed checkpoint (inserted after signing?)");
+  }
+  // Nodes that should not exist.
+  uint64_t expected_nodes = 0;
+  for (uint32_t level = 1; level < 64; ++level) expected_nodes += leaves_in_tree >> level;
+  uint64_t stored_nodes = 0;
+  NHI_RETURN_IF_ERROR(store.ScanNodes([&](const tlog::NodeId&, const tlog::Hash&) {
+    ++stored_nodes;
+    return OkStatus();
+  }));
+  if (stored_nodes != expected_nodes) {
+    rep.Add(std::nullopt, "the store holds " + std::to_string(stored_nodes) +
+                              " tree nodes; a tree of " + Seq(leaves_in_tree) + " leaves has " +
+                              std::to_string(expected_nodes));
+  }
+  return report;
+}
+
+}  // namespace nhitrace::ledger
