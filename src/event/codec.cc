@@ -68,9 +68,16 @@ Status ReadString(const element& e, std::string_view path, Text text, std::strin
   size_t max = text == Text::kIdentifier ? kMaxKeyBytes : kMaxTextBytes;
   if (s.size() > max) return FieldError(path, "longer than " + std::to_string(max) + " bytes");
   if (text == Text::kIdentifier) {
-    for (char c : s) {
-      auto u = static_cast<unsigned char>(c);
-      if (u < 0x20 || u == 0x7F) return FieldError(path, "must not contain control characters");
+    for (size_t i = 0; i < s.size(); ++i) {
+      auto u = static_cast<unsigned char>(s[i]);
+      auto next = i + 1 < s.size() ? static_cast<unsigned char>(s[i + 1]) : 0;
+      bool c1 = u == 0xC2 && next >= 0x80 && next <= 0x9F;  // U+0080-U+009F
+      bool separator = u == 0xE2 && next == 0x80 && i + 2 < s.size() &&
+                       (static_cast<unsigned char>(s[i + 2]) == 0xA8 ||
+                        static_cast<unsigned char>(s[i + 2]) == 0xA9);  // U+2028, U+2029
+      if (u < 0x20 || u == 0x7F || c1 || separator) {
+        return FieldError(path, "must not contain control characters or line separators");
+      }
     }
     if (s.front() == ' ' || s.back() == ' ') {
       return FieldError(path, "must not start or end with a space");
@@ -100,6 +107,7 @@ Status ReadStringList(const element& e, std::string_view path, std::vector<std::
     out->push_back(std::move(s));
     ++i;
   }
+  if (i == 0) return FieldError(path, "must not be empty (omit the field instead)");
   return OkStatus();
 }
 
@@ -117,6 +125,9 @@ Status ReadStringObject(const element& e, std::string_view path,
                         const std::array<StringMember, N>& members,
                         const std::array<std::string*, N>& outs) {
   if (e.type() != element_type::OBJECT) return WrongType(path, e, "an object");
+  if (json::ObjectOf(e).size() == 0) {
+    return FieldError(path, "must not be empty (omit the field instead)");
+  }
   std::array<bool, N> seen{};
   for (simdjson::dom::key_value_pair kv : json::ObjectOf(e)) {
     size_t i = 0;
@@ -180,6 +191,9 @@ Status ReadWindow(const element& e, std::string_view path, Window* w) {
 
 Status ReadScope(const element& e, std::string_view path, Scope* s) {
   if (e.type() != element_type::OBJECT) return WrongType(path, e, "an object");
+  if (json::ObjectOf(e).size() == 0) {
+    return FieldError(path, "must not be empty (omit the field instead)");
+  }
   bool seen_r = false, seen_p = false;
   for (simdjson::dom::key_value_pair kv : json::ObjectOf(e)) {
     std::string p = Path(path, kv.key);
@@ -278,7 +292,6 @@ Status DecodeFields(const element& obj, std::string_view prefix, bool native, Ev
         break;
       case kFAliases:
         NHI_RETURN_IF_ERROR(ReadStringList(v, path, &e->aliases));
-        if (e->aliases.empty()) return FieldError(path, "must not be empty (omit the field instead)");
         break;
       case kFActor: {
         static constexpr std::array<StringMember, 2> kM = {{
@@ -355,11 +368,11 @@ Status DecodeFields(const element& obj, std::string_view prefix, bool native, Ev
         if (v.type() != element_type::OBJECT) return WrongType(path, v, "an object");
         Status s = json::AppendCanonical(v, &e->attributes);
         if (!s.ok()) return FieldError(path, s.message());
+        if (e->attributes == "{}") e->attributes.clear();  // {} and no attributes are the same
         break;
       }
       case kFV: {
-        if ((v.type() != element_type::INT64 && v.type() != element_type::UINT64) ||
-            v.get_int64().value_unsafe() != kSchemaVersion) {
+        if (v.type() != element_type::INT64 || v.get_int64().value_unsafe() != kSchemaVersion) {
           return FieldError(path, "unsupported schema version (this build reads version 1)");
         }
         break;

@@ -151,9 +151,8 @@ Result<AppendOutcome> Batch::Append(const event::NativeRecord& record, std::stri
     return o;
   }
 
-  NHI_ASSIGN_OR_RETURN(std::string salt, crypto::RandomBytes(kSaltBytes));
   store::RawRow raw_row;
-  raw_row.salt = std::move(salt);
+  NHI_RETURN_IF_ERROR(salts_.Draw(kSaltBytes, &raw_row.salt));
   raw_row.bytes = std::string(raw);
   raw_row.salted_sha256 = std::string(crypto::AsBytes(crypto::Sha256(raw_row.salt, raw)));
   raw_row.size = raw.size();

@@ -22,6 +22,7 @@
 
 #include "base/status.h"
 #include "base/time.h"
+#include "crypto/random.h"
 #include "event/codec.h"
 #include "store/store.h"
 #include "tlog/checkpoint.h"
@@ -92,6 +93,7 @@ class Batch {
   Ledger* ledger_;
   std::unique_ptr<store::WriteTxn> txn_;
   tlog::CompactRange range_;  // the tree including this batch's appends
+  crypto::RandomPool salts_;
   uint64_t appended_ = 0;
   bool done_ = false;
 };

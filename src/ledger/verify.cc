@@ -1,6 +1,7 @@
 #include "ledger/verify.h"
 
 #include <algorithm>
+#include <set>
 
 #include "crypto/random.h"
 #include "crypto/sha256.h"
@@ -107,30 +108,43 @@ Result<VerifyReport> Verify(store::Store& store, const VerifyOptions& options) {
 
   NHI_ASSIGN_OR_RETURN(uint64_t total, store.EventCount());
   size_t next_cp = 0;
-  auto check_checkpoints_at = [&](uint64_t size, const tlog::CompactRange& range) {
+  uint64_t good_size = 0;  // the largest checkpointed size whose root matched so far
+  uint64_t problems_at_good = 0;
+  auto check_checkpoints_at = [&](uint64_t size, const tlog::CompactRange& tree) {
     while (next_cp < checkpoints.size() && checkpoints[next_cp].size <= size) {
       const auto& cp = checkpoints[next_cp++];
       if (cp.size < size) continue;  // passed over: reported as missing events below
-      tlog::Hash root = range.Root();
+      tlog::Hash root = tree.Root();
       if (cp.size == latest) report.root = root;
-      if (root != cp.root) {
-        rep.Add(size == 0 ? std::nullopt : std::optional<uint64_t>(size - 1),
-                "checkpoint at size " + Seq(size) +
-                    ": the tree recomputed from the stored events has a different root "
-                    "(events up to seq " + Seq(size - 1) + " were changed, removed, added or "
-                    "reordered)");
+      if (root == cp.root) {
+        good_size = size;
+        problems_at_good = report.problem_count;
+        continue;
       }
+      // The change is after the last checkpoint that matched. When something below was
+      // already reported, that is the more precise name for it.
+      std::optional<uint64_t> seq;
+      if (report.problem_count == problems_at_good) seq = good_size;
+      rep.Add(seq, "checkpoint at size " + Seq(size) +
+                       ": the tree recomputed from the stored events has a different root "
+                       "(a change in seq " + Seq(good_size) + "-" + Seq(size - 1) + ")");
     }
   };
 
   tlog::CompactRange range;
-  check_checkpoints_at(0, range);
   uint64_t expected = 0;
   uint64_t leaves_in_tree = 0;
+  // Tree positions (level, index) already known to differ. A node is reported only when
+  // neither child is in here: otherwise its difference is implied by the one below.
+  std::set<std::pair<uint32_t, uint64_t>> bad_nodes;
+  auto mark_leaf = [&](uint64_t position) { bad_nodes.insert({0, position}); };
+  check_checkpoints_at(0, range);
   Status scan = store.ScanEvents(0, [&](const store::EventRow& row) -> Status {
     ++report.events;
     uint64_t seq = row.seq;
+    const uint64_t position = leaves_in_tree;  // where this row lands in the recomputed tree
     if (seq != expected) {
+      mark_leaf(position);
       rep.Add(expected, seq > expected
                             ? "seq " + Seq(expected) + (seq - expected > 1 ? "-" + Seq(seq - 1) : "") +
                                   ": missing (deleted)"
@@ -142,15 +156,18 @@ Result<VerifyReport> Verify(store::Store& store, const VerifyOptions& options) {
     // The leaf hash, from the bytes.
     tlog::Hash leaf_hash = tlog::LeafHash(row.leaf);
     if (leaf_hash != row.leaf_hash) {
+      mark_leaf(position);
       rep.Add(seq, "seq " + Seq(seq) + ": the leaf bytes do not match the stored leaf hash");
     }
     // The leaf's content and the columns derived from it.
     auto decoded = event::DecodeLeaf(row.leaf);
     if (!decoded.ok()) {
+      mark_leaf(position);
       rep.Add(seq, "seq " + Seq(seq) + ": " + decoded.status().message());
     } else {
       const event::Event& e = decoded->event;
       if (decoded->envelope.seq != seq) {
+        mark_leaf(position);
         rep.Add(seq, "seq " + Seq(seq) + ": the signed leaf says it is seq " +
                          Seq(decoded->envelope.seq) + " (rows were moved or renumbered)");
       }
@@ -209,6 +226,10 @@ Result<VerifyReport> Verify(store::Store& store, const VerifyOptions& options) {
       ++report.nodes_checked;
       auto stored = store.nodes().ReadNodes(std::span<const tlog::NodeId>(&id, 1));
       if (!stored.ok() || (*stored)[0] != h) {
+        bool implied = bad_nodes.count({id.level - 1, id.index * 2}) > 0 ||
+                       bad_nodes.count({id.level - 1, id.index * 2 + 1}) > 0;
+        bad_nodes.insert({id.level, id.index});
+        if (implied) continue;
         rep.Add(id.first_leaf(), "tree node (level " + std::to_string(id.level) + ", index " +
                                      std::to_string(id.index) + ") covering seq " +
                                      Seq(id.first_leaf()) + "-" +

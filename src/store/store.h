@@ -124,6 +124,9 @@ struct StoreOptions {
   // fsync on every commit (survives power loss). When false, committed data survives a crash
   // of the process but not of the machine.
   bool durable = true;
+  // Database page size for a new store (SQLite: a power of two, 512..65536). Large pages cut
+  // the per-page write overhead of append-heavy ingest (BENCHMARKS.md has the measurements).
+  int page_size = 65536;
 };
 
 class Store {

@@ -519,6 +519,11 @@ Status SqliteStore::PrepareAll() {
 
 Status SqliteStore::Init(const StoreOptions& options) {
   sqlite3_busy_timeout(db_.get(), 10000);
+  if (options.create) {
+    // Must precede the first write; fixed for the life of the file.
+    std::string ps = "PRAGMA page_size = " + std::to_string(options.page_size);
+    NHI_RETURN_IF_ERROR(Exec(db_.get(), ps.c_str()));
+  }
   NHI_RETURN_IF_ERROR(Exec(db_.get(), "PRAGMA foreign_keys = ON"));
   if (!options.read_only) {
     NHI_ASSIGN_OR_RETURN(Statement jm, Statement::Prepare(db_.get(), "PRAGMA journal_mode = WAL"));
