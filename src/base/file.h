@@ -1,11 +1,11 @@
 // Files: an owning descriptor and the few whole-file operations nhitrace needs.
 #pragma once
 
-#include <sys/types.h>
-
 #include <string>
 #include <string_view>
 #include <utility>
+
+#include <sys/types.h>
 
 #include "base/status.h"
 

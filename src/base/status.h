@@ -137,10 +137,10 @@ class [[nodiscard]] Result {
 #define NHI_CONCAT_(a, b) NHI_CONCAT_INNER_(a, b)
 
 // Returns from the current function when `expr` (a Status) is not OK.
-#define NHI_RETURN_IF_ERROR(expr)                                 \
-  do {                                                            \
-    ::nhitrace::Status nhi_status_ = (expr);                      \
-    if (!nhi_status_.ok()) return nhi_status_;                    \
+#define NHI_RETURN_IF_ERROR(expr)              \
+  do {                                         \
+    ::nhitrace::Status nhi_status_ = (expr);   \
+    if (!nhi_status_.ok()) return nhi_status_; \
   } while (0)
 
 // NHI_ASSIGN_OR_RETURN(auto x, MakeX()); declares/assigns x or returns the error.

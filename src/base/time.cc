@@ -1,5 +1,6 @@
 #include "base/time.h"
 
+#include <cstdint>
 #include <cstdio>
 #include <ctime>
 
@@ -52,13 +53,14 @@ int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
   return era * 146097 + static_cast<int64_t>(doe) - 719468;
 }
 
-Result<Rfc3339Time> ParseRfc3339(std::string_view s) {
+Result<Rfc3339Time> ParseRfc3339(std::string_view s, bool saturate) {
   int year, month, day, hour, minute, second;
   if (!ReadDigits(s, 0, 4, &year) || s.size() < 5 || s[4] != '-' || !ReadDigits(s, 5, 2, &month) ||
       s.size() < 8 || s[7] != '-' || !ReadDigits(s, 8, 2, &day)) {
     return Bad(s, "date must be YYYY-MM-DD");
   }
-  if (s.size() < 11 || (s[10] != 'T' && s[10] != 't')) return Bad(s, "missing 'T' between date and time");
+  if (s.size() < 11 || (s[10] != 'T' && s[10] != 't'))
+    return Bad(s, "missing 'T' between date and time");
   if (!ReadDigits(s, 11, 2, &hour) || s.size() < 14 || s[13] != ':' ||
       !ReadDigits(s, 14, 2, &minute) || s.size() < 17 || s[16] != ':' ||
       !ReadDigits(s, 17, 2, &second)) {
@@ -114,8 +116,16 @@ Result<Rfc3339Time> ParseRfc3339(std::string_view s) {
   int64_t unix_nanos = 0;
   if (__builtin_mul_overflow(whole, kNanosPerSecond, &unix_nanos) ||
       __builtin_add_overflow(unix_nanos, part, &unix_nanos)) {
-    return Bad(s, "outside 1677-09-21T00:12:43.145224192Z..2262-04-11T23:47:16.854775807Z, "
-                  "the range of 64-bit nanoseconds");
+    if (saturate) {
+      Rfc3339Time t;
+      t.unix_nanos = secs < 0 ? INT64_MIN : INT64_MAX;
+      t.offset_minutes = offset;
+      t.saturated = true;
+      return t;
+    }
+    return Bad(s,
+               "outside 1677-09-21T00:12:43.145224192Z..2262-04-11T23:47:16.854775807Z, "
+               "the range of 64-bit nanoseconds");
   }
   Rfc3339Time t;
   t.unix_nanos = unix_nanos;

@@ -19,6 +19,7 @@ namespace nhitrace {
 struct Rfc3339Time {
   int64_t unix_nanos = 0;  // the instant, UTC
   int offset_minutes = 0;  // the offset written in the source, e.g. +01:00 -> 60; Z -> 0
+  bool saturated = false;  // unix_nanos was clamped (see ParseRfc3339's `saturate`)
 };
 
 // Parses an RFC 3339 date-time (section 5.6): YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM).
@@ -27,8 +28,11 @@ struct Rfc3339Time {
 // (sub-nanosecond) are truncated. A leap second (:60) is accepted and denotes the instant one
 // second after :59 (POSIX time has no leap seconds). The syntax allows years 0001-9999, but only
 // instants that 64-bit nanoseconds can hold (1677-09-21T00:12:43.145224192Z to
-// 2262-04-11T23:47:16.854775807Z) are accepted; others fail with kInvalidArgument.
-Result<Rfc3339Time> ParseRfc3339(std::string_view s);
+// 2262-04-11T23:47:16.854775807Z) are accepted; others fail with kInvalidArgument, unless
+// `saturate` is true: then they are clamped to INT64_MIN / INT64_MAX nanoseconds and marked
+// `saturated` (for bounds such as a certificate's "9999-12-31T23:59:59Z" not-after, where "later
+// than anything we can represent" is the meaning that matters).
+Result<Rfc3339Time> ParseRfc3339(std::string_view s, bool saturate = false);
 
 // Formats as UTC with the given number of fraction digits (0, 3, 6 or 9):
 // "2026-03-01T09:15:00.250000Z".

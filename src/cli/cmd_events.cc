@@ -1,6 +1,6 @@
-#include <CLI/CLI.hpp>
-
 #include <cstdio>
+
+#include <CLI/CLI.hpp>
 
 #include "base/encoding.h"
 #include "base/time.h"

@@ -1,8 +1,8 @@
+#include <cstdio>
+
 #include <CLI/CLI.hpp>
 #include <fcntl.h>
 #include <unistd.h>
-
-#include <cstdio>
 
 #include "base/file.h"
 #include "cli/commands.h"
@@ -111,13 +111,13 @@ int Run(Context& ctx, const IngestArgs& a) {
   if (a.json) {
     std::printf("%s\n", SummaryJson(a.file, s, secs).c_str());
   } else {
-    std::printf("%s: %llu accepted, %llu duplicate, %llu quarantined (%llu lines, %llu blank) "
-                "in %.2f s\n",
-                a.file.c_str(), static_cast<unsigned long long>(s.accepted),
-                static_cast<unsigned long long>(s.duplicate),
-                static_cast<unsigned long long>(s.quarantined),
-                static_cast<unsigned long long>(s.lines), static_cast<unsigned long long>(s.blank),
-                secs);
+    std::printf(
+        "%s: %llu accepted, %llu duplicate, %llu quarantined (%llu lines, %llu blank) "
+        "in %.2f s\n",
+        a.file.c_str(), static_cast<unsigned long long>(s.accepted),
+        static_cast<unsigned long long>(s.duplicate),
+        static_cast<unsigned long long>(s.quarantined), static_cast<unsigned long long>(s.lines),
+        static_cast<unsigned long long>(s.blank), secs);
     std::printf("ledger: %llu events, signed checkpoint at size %llu\n",
                 static_cast<unsigned long long>(s.tree_size),
                 static_cast<unsigned long long>(s.tree_size));

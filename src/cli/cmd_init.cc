@@ -1,10 +1,10 @@
-#include <CLI/CLI.hpp>
-
 #include <cstdio>
 
+#include <CLI/CLI.hpp>
+
+#include "base/encoding.h"
 #include "cli/commands.h"
 #include "crypto/random.h"
-#include "base/encoding.h"
 
 namespace nhitrace::cli {
 

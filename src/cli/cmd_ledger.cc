@@ -1,7 +1,7 @@
+#include <cstdio>
+
 #include <CLI/CLI.hpp>
 #include <unistd.h>
-
-#include <cstdio>
 
 #include "base/encoding.h"
 #include "cli/commands.h"
@@ -112,8 +112,8 @@ void RegisterLedgerCommands(CLI::App& app, Context& ctx, int* exit_code) {
       bool json = false;
     };
     auto ca = std::make_shared<ConsArgs>();
-    auto* cons = prove->add_subcommand("consistency",
-                                       "Prove that the tree of SIZE1 is a prefix of SIZE2");
+    auto* cons =
+        prove->add_subcommand("consistency", "Prove that the tree of SIZE1 is a prefix of SIZE2");
     cons->add_option("size1", ca->size1, "The older tree size")->required();
     cons->add_option("size2", ca->size2, "The newer tree size (default: latest)");
     cons->add_flag("--json", ca->json, "JSON output");
@@ -176,7 +176,8 @@ void RegisterLedgerCommands(CLI::App& app, Context& ctx, int* exit_code) {
       bool tty = ::isatty(2) == 1 && !va->json;
       if (tty) {
         opts.progress = [](uint64_t done, uint64_t total) {
-          std::fprintf(stderr, "\rverifying %llu/%llu events", static_cast<unsigned long long>(done),
+          std::fprintf(stderr, "\rverifying %llu/%llu events",
+                       static_cast<unsigned long long>(done),
                        static_cast<unsigned long long>(total));
         };
       }
@@ -222,13 +223,14 @@ void RegisterLedgerCommands(CLI::App& app, Context& ctx, int* exit_code) {
         w.EndObject();
         std::printf("%s\n", w.str().c_str());
       } else {
-        std::printf("checked %llu events, %llu raw records (%llu erased), %llu tree nodes, "
-                    "%llu checkpoints\n",
-                    static_cast<unsigned long long>(r.events),
-                    static_cast<unsigned long long>(r.raw_checked),
-                    static_cast<unsigned long long>(r.raw_erased),
-                    static_cast<unsigned long long>(r.nodes_checked),
-                    static_cast<unsigned long long>(r.checkpoints));
+        std::printf(
+            "checked %llu events, %llu raw records (%llu erased), %llu tree nodes, "
+            "%llu checkpoints\n",
+            static_cast<unsigned long long>(r.events),
+            static_cast<unsigned long long>(r.raw_checked),
+            static_cast<unsigned long long>(r.raw_erased),
+            static_cast<unsigned long long>(r.nodes_checked),
+            static_cast<unsigned long long>(r.checkpoints));
         std::printf("key %s (%s)\n", r.key.c_str(),
                     r.key_trusted ? "trusted, given with --key"
                                   : "the store's own; pass --key to pin a key held elsewhere");

@@ -12,7 +12,8 @@ namespace nhitrace::cli {
 
 void RegisterInit(CLI::App& app, Context& ctx, int* exit_code);
 void RegisterIngest(CLI::App& app, Context& ctx, int* exit_code);
-void RegisterLedgerCommands(CLI::App& app, Context& ctx, int* exit_code);  // checkpoint key prove verify
-void RegisterEventCommands(CLI::App& app, Context& ctx, int* exit_code);   // show events quarantine
+void RegisterLedgerCommands(CLI::App& app, Context& ctx,
+                            int* exit_code);  // checkpoint key prove verify
+void RegisterEventCommands(CLI::App& app, Context& ctx, int* exit_code);  // show events quarantine
 
 }  // namespace nhitrace::cli

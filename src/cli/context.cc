@@ -42,8 +42,6 @@ Result<std::unique_ptr<ledger::Ledger>> Context::OpenLedger(bool need_signer) {
   return ledger::Ledger::Open(std::move(store), std::move(signer), clock_);
 }
 
-void PrintError(const Status& s) {
-  std::fprintf(stderr, "nhitrace: %s\n", s.message().c_str());
-}
+void PrintError(const Status& s) { std::fprintf(stderr, "nhitrace: %s\n", s.message().c_str()); }
 
 }  // namespace nhitrace::cli

@@ -14,10 +14,10 @@ namespace nhitrace::cli {
 // Process exit statuses (documented in docs/cli.md).
 enum ExitCode : int {
   kExitOk = 0,
-  kExitError = 1,        // the command failed (message on stderr)
-  kExitUsage = 2,        // bad command line
-  kExitQuarantined = 3,  // ingest finished, but some records were quarantined
-  kExitVerifyFailed = 4, // verify found the store altered
+  kExitError = 1,         // the command failed (message on stderr)
+  kExitUsage = 2,         // bad command line
+  kExitQuarantined = 3,   // ingest finished, but some records were quarantined
+  kExitVerifyFailed = 4,  // verify found the store altered
 };
 
 struct GlobalOptions {

@@ -1,8 +1,8 @@
 // nhitrace: the evidence engine for non-human identities. See docs/cli.md.
-#include <CLI/CLI.hpp>
-
 #include <cstdio>
 #include <exception>
+
+#include <CLI/CLI.hpp>
 
 #include "cli/commands.h"
 

@@ -45,8 +45,8 @@ Result<Ed25519PrivateKey> Ed25519PrivateKey::FromSeed(std::string_view seed) {
   if (!pkey) return InternalError("OpenSSL rejected the Ed25519 seed");
   std::string pub(32, '\0');
   size_t len = 32;
-  if (EVP_PKEY_get_raw_public_key(pkey.get(), reinterpret_cast<unsigned char*>(pub.data()),
-                                  &len) != 1 ||
+  if (EVP_PKEY_get_raw_public_key(pkey.get(), reinterpret_cast<unsigned char*>(pub.data()), &len) !=
+          1 ||
       len != 32) {
     return InternalError("cannot derive the Ed25519 public key");
   }

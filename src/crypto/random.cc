@@ -1,9 +1,9 @@
 #include "crypto/random.h"
 
+#include <algorithm>
+
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
-
-#include <algorithm>
 
 namespace nhitrace::crypto {
 

@@ -1,10 +1,10 @@
 #include "crypto/sha256.h"
 
-#include <openssl/evp.h>
-
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+
+#include <openssl/evp.h>
 
 namespace nhitrace::crypto {
 namespace {

@@ -1,13 +1,12 @@
 #include "event/codec.h"
 
-#include "json/dom.h"
-
 #include <array>
 
 #include "base/encoding.h"
 #include "base/time.h"
 #include "crypto/sha256.h"
 #include "json/canonical.h"
+#include "json/dom.h"
 #include "json/writer.h"
 
 namespace nhitrace::event {
@@ -37,14 +36,20 @@ Status FieldError(std::string_view path, std::string_view reason) {
 
 std::string_view TypeName(element_type t) {
   switch (t) {
-    case element_type::ARRAY: return "an array";
-    case element_type::OBJECT: return "an object";
+    case element_type::ARRAY:
+      return "an array";
+    case element_type::OBJECT:
+      return "an object";
     case element_type::INT64:
     case element_type::UINT64:
-    case element_type::DOUBLE: return "a number";
-    case element_type::STRING: return "a string";
-    case element_type::BOOL: return "a boolean";
-    case element_type::NULL_VALUE: return "null";
+    case element_type::DOUBLE:
+      return "a number";
+    case element_type::STRING:
+      return "a string";
+    case element_type::BOOL:
+      return "a boolean";
+    case element_type::NULL_VALUE:
+      return "null";
   }
   return "?";
 }
@@ -87,9 +92,12 @@ Status ReadString(const element& e, std::string_view path, Text text, std::strin
   return OkStatus();
 }
 
-Status ReadTime(const element& e, std::string_view path, std::string* text, int64_t* ns) {
+// With `saturate`, instants beyond 64-bit nanoseconds (1677..2262) are clamped: right for the
+// bounds of a validity window, wrong for the time something happened.
+Status ReadTime(const element& e, std::string_view path, std::string* text, int64_t* ns,
+                bool saturate = false) {
   NHI_RETURN_IF_ERROR(ReadString(e, path, Text::kIdentifier, text));
-  auto t = ParseRfc3339(*text);
+  auto t = ParseRfc3339(*text, saturate);
   if (!t.ok()) return FieldError(path, t.status().message());
   *ns = t->unix_nanos;
   return OkStatus();
@@ -162,7 +170,8 @@ Status ReadWindow(const element& e, std::string_view path, Window* w) {
       if (seen) return FieldError(p, "duplicate field");
       seen = true;
       NHI_RETURN_IF_ERROR(ReadTime(kv.value, p, nb ? &w->not_before : &w->not_after,
-                                   nb ? &w->not_before_ns : &w->not_after_ns));
+                                   nb ? &w->not_before_ns : &w->not_after_ns,
+                                   /*saturate=*/true));
     } else if (kv.key == "ttl_seconds") {
       if (w->ttl_seconds) return FieldError(p, "duplicate field");
       int64_t v;
@@ -214,10 +223,22 @@ Status ReadScope(const element& e, std::string_view path, Scope* s) {
 
 // The top-level members of a native record and of the "event" member of a leaf.
 enum Field : uint32_t {
-  kFKind = 1u << 0, kFSource = 1u << 1, kFTime = 1u << 2, kFCorrelation = 1u << 3,
-  kFIdentity = 1u << 4, kFAliases = 1u << 5, kFActor = 1u << 6, kFSubject = 1u << 7,
-  kFDelegation = 1u << 8, kFScope = 1u << 9, kFWindow = 1u << 10, kFPolicy = 1u << 11,
-  kFOutcome = 1u << 12, kFRationale = 1u << 13, kFAttributes = 1u << 14, kFV = 1u << 15,
+  kFKind = 1u << 0,
+  kFSource = 1u << 1,
+  kFTime = 1u << 2,
+  kFCorrelation = 1u << 3,
+  kFIdentity = 1u << 4,
+  kFAliases = 1u << 5,
+  kFActor = 1u << 6,
+  kFSubject = 1u << 7,
+  kFDelegation = 1u << 8,
+  kFScope = 1u << 9,
+  kFWindow = 1u << 10,
+  kFPolicy = 1u << 11,
+  kFOutcome = 1u << 12,
+  kFRationale = 1u << 13,
+  kFAttributes = 1u << 14,
+  kFV = 1u << 15,
   kFRaw = 1u << 16,
 };
 
@@ -226,12 +247,23 @@ struct FieldName {
   Field bit;
 };
 constexpr FieldName kFields[] = {
-    {"kind", kFKind},       {"source", kFSource},         {"time", kFTime},
-    {"correlation_key", kFCorrelation}, {"identity", kFIdentity}, {"aliases", kFAliases},
-    {"actor", kFActor},     {"subject", kFSubject},       {"delegation", kFDelegation},
-    {"scope", kFScope},     {"window", kFWindow},         {"policy", kFPolicy},
-    {"outcome", kFOutcome}, {"rationale", kFRationale},   {"attributes", kFAttributes},
-    {"v", kFV},             {"raw", kFRaw},
+    {"kind", kFKind},
+    {"source", kFSource},
+    {"time", kFTime},
+    {"correlation_key", kFCorrelation},
+    {"identity", kFIdentity},
+    {"aliases", kFAliases},
+    {"actor", kFActor},
+    {"subject", kFSubject},
+    {"delegation", kFDelegation},
+    {"scope", kFScope},
+    {"window", kFWindow},
+    {"policy", kFPolicy},
+    {"outcome", kFOutcome},
+    {"rationale", kFRationale},
+    {"attributes", kFAttributes},
+    {"v", kFV},
+    {"raw", kFRaw},
 };
 
 // Decodes the event members of `obj`. With `native`, "v" and "raw" are also accepted (and the
@@ -278,7 +310,8 @@ Status DecodeFields(const element& obj, std::string_view prefix, bool native, Ev
             {"system", Text::kIdentifier, true, nullptr, ""},
             {"event_id", Text::kIdentifier, true, nullptr, ""},
         }};
-        NHI_RETURN_IF_ERROR(ReadStringObject<2>(v, path, kM, {&e->source_system, &e->source_event_id}));
+        NHI_RETURN_IF_ERROR(
+            ReadStringObject<2>(v, path, kM, {&e->source_system, &e->source_event_id}));
         break;
       }
       case kFTime:
@@ -314,8 +347,8 @@ Status DecodeFields(const element& obj, std::string_view prefix, bool native, Ev
         }};
         e->subject.emplace();
         auto& s = *e->subject;
-        NHI_RETURN_IF_ERROR(ReadStringObject<5>(v, path, kM,
-                                                {&s.kind, &s.name, &s.owner, &s.sponsor, &s.system}));
+        NHI_RETURN_IF_ERROR(
+            ReadStringObject<5>(v, path, kM, {&s.kind, &s.name, &s.owner, &s.sponsor, &s.system}));
         break;
       }
       case kFDelegation: {
@@ -385,8 +418,8 @@ Status DecodeFields(const element& obj, std::string_view prefix, bool native, Ev
     }
   }
   // Required everywhere.
-  for (auto [bit, name] : {std::pair{kFKind, "kind"}, std::pair{kFSource, "source"},
-                           std::pair{kFTime, "time"}}) {
+  for (auto [bit, name] :
+       {std::pair{kFKind, "kind"}, std::pair{kFSource, "source"}, std::pair{kFTime, "time"}}) {
     if (!(seen & bit)) return FieldError(Path(prefix, name), "required field is missing");
   }
   // Required by kind: what links the event into a chain.

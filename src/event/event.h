@@ -28,10 +28,10 @@ enum class Kind {
   kIdentity,        // an explicit statement about an identity (owner, sponsor, aliases)
 };
 
-inline constexpr Kind kAllKinds[] = {
-    Kind::kRequest, Kind::kApproval,   Kind::kDenial, Kind::kProvision,
-    Kind::kAction,  Kind::kRotation,   Kind::kRevocation, Kind::kExpiry,
-    Kind::kReconciliation, Kind::kSignal, Kind::kSupport,  Kind::kIdentity};
+inline constexpr Kind kAllKinds[] = {Kind::kRequest,    Kind::kApproval, Kind::kDenial,
+                                     Kind::kProvision,  Kind::kAction,   Kind::kRotation,
+                                     Kind::kRevocation, Kind::kExpiry,   Kind::kReconciliation,
+                                     Kind::kSignal,     Kind::kSupport,  Kind::kIdentity};
 
 std::string_view KindName(Kind k);
 std::optional<Kind> ParseKind(std::string_view name);

@@ -1,5 +1,10 @@
 #include "ingest/ingest.h"
 
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+
 #include "base/utf8.h"
 #include "crypto/sha256.h"
 #include "event/codec.h"
@@ -33,31 +38,186 @@ void SplitFieldError(const std::string& message, Rejection* r) {
   }
 }
 
-class NativeIngest {
- public:
-  NativeIngest(ledger::Ledger& ledger, const IngestOptions& options)
-      : ledger_(ledger), options_(options) {}
+// One input line after the position-independent work: blank, rejected, or ready to append.
+struct Item {
+  enum class Kind { kBlank, kRejected, kPrepared };
+  Kind kind = Kind::kBlank;
+  uint64_t line = 0;
+  size_t offset = 0, length = 0;  // the raw bytes within Chunk::bytes
+  bool overlong = false;
+  uint64_t full_size = 0;
+  crypto::Hash full_sha256{};
+  Rejection rejection;
+  ledger::PreparedEvent prepared;
+};
 
-  Result<IngestStats> Run(int fd) {
-    LineReader reader(fd, options_.max_line_bytes);
-    stats_.tree_size = ledger_.size();
-    NHI_RETURN_IF_ERROR(StartBatch());
+// Lines travel from the preparing thread to the appending thread in chunks, with their raw
+// bytes in one buffer.
+struct Chunk {
+  std::string bytes;
+  std::vector<Item> items;
+  uint64_t bytes_read = 0;  // of the input, after this chunk
+};
+
+constexpr size_t kChunkItems = 256;
+constexpr size_t kChunkBytes = 1 << 20;
+constexpr size_t kQueueChunks = 8;  // with kChunkBytes: at most ~8 MiB of lines in flight
+
+// A bounded single-producer single-consumer queue of chunks. The producer ends the stream with
+// Close(status); the consumer can Cancel() to make the producer stop early.
+class ChunkQueue {
+ public:
+  // Blocks while full; false if cancelled.
+  bool Push(Chunk chunk) {
+    std::unique_lock lock(mu_);
+    not_full_.wait(lock, [&] { return q_.size() < kQueueChunks || cancelled_; });
+    if (cancelled_) return false;
+    q_.push_back(std::move(chunk));
+    not_empty_.notify_one();
+    return true;
+  }
+  void Close(Status status) {
+    std::lock_guard lock(mu_);
+    closed_ = true;
+    status_ = std::move(status);
+    not_empty_.notify_one();
+  }
+  // Blocks while empty; false at the end of the stream (then see status()).
+  bool Pop(Chunk* chunk) {
+    std::unique_lock lock(mu_);
+    not_empty_.wait(lock, [&] { return !q_.empty() || closed_; });
+    if (q_.empty()) return false;
+    *chunk = std::move(q_.front());
+    q_.pop_front();
+    not_full_.notify_one();
+    return true;
+  }
+  void Cancel() {
+    std::lock_guard lock(mu_);
+    cancelled_ = true;
+    not_full_.notify_one();
+  }
+  bool cancelled() {
+    std::lock_guard lock(mu_);
+    return cancelled_;
+  }
+  Status status() {
+    std::lock_guard lock(mu_);
+    return status_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable not_full_, not_empty_;
+  std::deque<Chunk> q_;
+  bool closed_ = false;
+  bool cancelled_ = false;
+  Status status_;
+};
+
+// The preparing side: reads lines, validates, parses and canonicalises them.
+class Preparer {
+ public:
+  Preparer(int fd, const IngestOptions& options, ChunkQueue* queue)
+      : reader_(fd, options.max_line_bytes), options_(options), queue_(queue) {}
+
+  void Run() { queue_->Close(Loop()); }
+
+ private:
+  Status Loop() {
+    Chunk chunk;
     Line line;
     for (;;) {
-      NHI_ASSIGN_OR_RETURN(bool more, reader.Next(&line));
+      NHI_ASSIGN_OR_RETURN(bool more, reader_.Next(&line));
       if (!more) break;
-      ++stats_.lines;
-      stats_.bytes = reader.bytes_read();
-      NHI_RETURN_IF_ERROR(ProcessLine(line));
-      ++batch_lines_;
-      if (batch_lines_ >= options_.batch_lines ||
-          (batch_lines_ % 256 == 0 &&
-           ledger_.clock().NowUnixNanos() - batch_start_ns_ >= options_.batch_nanos)) {
-        NHI_RETURN_IF_ERROR(CommitBatch());
-        NHI_RETURN_IF_ERROR(StartBatch());
+      Item item;
+      item.line = line.number;
+      item.offset = chunk.bytes.size();
+      item.length = line.data.size();
+      item.overlong = line.overlong;
+      item.full_size = line.full_size;
+      item.full_sha256 = line.full_sha256;
+      chunk.bytes.append(line.data);
+      Prepare(line, &item);
+      chunk.items.push_back(std::move(item));
+      if (chunk.items.size() >= kChunkItems || chunk.bytes.size() >= kChunkBytes) {
+        chunk.bytes_read = reader_.bytes_read();
+        if (!queue_->Push(std::move(chunk))) return OkStatus();  // cancelled
+        chunk = Chunk();
       }
     }
-    stats_.bytes = reader.bytes_read();
+    chunk.bytes_read = reader_.bytes_read();
+    if (!chunk.items.empty() || chunk.bytes_read > 0) queue_->Push(std::move(chunk));
+    return OkStatus();
+  }
+
+  void Reject(Item* item, std::string field, std::string reason) {
+    item->kind = Item::Kind::kRejected;
+    item->rejection.field = std::move(field);
+    item->rejection.reason = std::move(reason);
+  }
+
+  void Prepare(const Line& line, Item* item) {
+    if (line.overlong) {
+      return Reject(item, "record",
+                    "line is " + std::to_string(line.full_size) +
+                        " bytes, longer than the limit of " +
+                        std::to_string(options_.max_line_bytes) +
+                        " (--max-line-bytes); its first bytes and SHA-256 are kept");
+    }
+    if (IsBlank(line.data)) return;  // kBlank
+    size_t bad = 0;
+    if (!IsValidUtf8(line.data, &bad)) {
+      return Reject(item, "record", "invalid UTF-8 at byte " + std::to_string(bad));
+    }
+    simdjson::dom::element root;
+    if (auto err = parser_.parse(line.data.data(), line.data.size(), true).get(root)) {
+      return Reject(item, "record",
+                    std::string("not valid JSON (") + simdjson::error_message(err) + ")");
+    }
+    auto record = event::DecodeNative(root);
+    if (!record.ok()) {
+      item->kind = Item::Kind::kRejected;
+      SplitFieldError(record.status().message(), &item->rejection);
+      return;
+    }
+    item->kind = Item::Kind::kPrepared;
+    item->prepared = ledger::PrepareEvent(std::move(record).value());
+  }
+
+  LineReader reader_;
+  const IngestOptions& options_;
+  ChunkQueue* queue_;
+  simdjson::dom::parser parser_;
+};
+
+// The appending side: the order-dependent part (deduplication, sequence numbers, leaves, the
+// tree, the store), batched into durable commits.
+class Appender {
+ public:
+  Appender(ledger::Ledger& ledger, const IngestOptions& options)
+      : ledger_(ledger), options_(options) {}
+
+  Result<IngestStats> Run(ChunkQueue* queue) {
+    stats_.tree_size = ledger_.size();
+    NHI_RETURN_IF_ERROR(StartBatch());
+    Chunk chunk;
+    while (queue->Pop(&chunk)) {
+      for (const Item& item : chunk.items) {
+        ++stats_.lines;
+        NHI_RETURN_IF_ERROR(Process(chunk, item));
+        ++batch_lines_;
+        if (batch_lines_ >= options_.batch_lines ||
+            (batch_lines_ % 256 == 0 &&
+             ledger_.clock().NowUnixNanos() - batch_start_ns_ >= options_.batch_nanos)) {
+          stats_.bytes = chunk.bytes_read;
+          NHI_RETURN_IF_ERROR(CommitBatch());
+          NHI_RETURN_IF_ERROR(StartBatch());
+        }
+      }
+      stats_.bytes = chunk.bytes_read;
+    }
+    NHI_RETURN_IF_ERROR(queue->status());
     NHI_RETURN_IF_ERROR(CommitBatch());
     return stats_;
   }
@@ -87,55 +247,40 @@ class NativeIngest {
     return OkStatus();
   }
 
-  Status Reject(const Line& line, Rejection r) {
+  Status Quarantine(const Chunk& chunk, const Item& item, Rejection r) {
+    std::string_view raw(chunk.bytes.data() + item.offset, item.length);
     store::QuarantineRow q;
     q.received_ns = ledger_.clock().NowUnixNanos();
     q.source = options_.source_name;
-    q.line = line.number;
+    q.line = item.line;
     q.format = "native";
     q.field = r.field;
     q.reason = r.reason;
-    q.raw = std::string(line.data);
-    q.raw_size = line.full_size;
-    q.truncated = line.overlong;
-    q.raw_sha256 = std::string(
-        crypto::AsBytes(line.overlong ? line.full_sha256 : crypto::Sha256(line.data)));
+    q.raw = std::string(raw);
+    q.raw_size = item.full_size;
+    q.truncated = item.overlong;
+    q.raw_sha256 =
+        std::string(crypto::AsBytes(item.overlong ? item.full_sha256 : crypto::Sha256(raw)));
     NHI_RETURN_IF_ERROR(batch_->Quarantine(q));
     ++pending_.quarantined;
     r.source = options_.source_name;
-    r.line = line.number;
+    r.line = item.line;
     pending_rejections_.push_back(std::move(r));
     return OkStatus();
   }
 
-  Status ProcessLine(const Line& line) {
-    if (line.overlong) {
-      return Reject(line, {"", 0, "record",
-                           "line is " + std::to_string(line.full_size) +
-                               " bytes, longer than the limit of " +
-                               std::to_string(options_.max_line_bytes) +
-                               " (--max-line-bytes); its first bytes and SHA-256 are kept"});
+  Status Process(const Chunk& chunk, const Item& item) {
+    switch (item.kind) {
+      case Item::Kind::kBlank:
+        ++pending_.blank;
+        return OkStatus();
+      case Item::Kind::kRejected:
+        return Quarantine(chunk, item, item.rejection);
+      case Item::Kind::kPrepared:
+        break;
     }
-    if (IsBlank(line.data)) {
-      ++pending_.blank;
-      return OkStatus();
-    }
-    size_t bad = 0;
-    if (!IsValidUtf8(line.data, &bad)) {
-      return Reject(line, {"", 0, "record", "invalid UTF-8 at byte " + std::to_string(bad)});
-    }
-    simdjson::dom::element root;
-    if (auto err = parser_.parse(line.data.data(), line.data.size(), true).get(root)) {
-      return Reject(line, {"", 0, "record",
-                           std::string("not valid JSON (") + simdjson::error_message(err) + ")"});
-    }
-    auto record = event::DecodeNative(root);
-    if (!record.ok()) {
-      Rejection r;
-      SplitFieldError(record.status().message(), &r);
-      return Reject(line, std::move(r));
-    }
-    NHI_ASSIGN_OR_RETURN(ledger::AppendOutcome outcome, batch_->Append(*record, line.data));
+    std::string_view raw(chunk.bytes.data() + item.offset, item.length);
+    NHI_ASSIGN_OR_RETURN(ledger::AppendOutcome outcome, batch_->Append(item.prepared, raw));
     switch (outcome.status) {
       case ledger::AppendStatus::kAccepted:
         ++pending_.accepted;
@@ -144,10 +289,11 @@ class NativeIngest {
         ++pending_.duplicate;
         break;
       case ledger::AppendStatus::kConflict:
-        return Reject(line, {"", 0, "source.event_id",
-                             "conflicts with stored event seq " + std::to_string(outcome.seq) +
-                                 ": same source record id with different content (the stored "
-                                 "event is kept)"});
+        return Quarantine(chunk, item,
+                          {"", 0, "source.event_id",
+                           "conflicts with stored event seq " + std::to_string(outcome.seq) +
+                               ": same source record id with different content (the stored "
+                               "event is kept)"});
     }
     return OkStatus();
   }
@@ -158,7 +304,6 @@ class NativeIngest {
 
   ledger::Ledger& ledger_;
   const IngestOptions& options_;
-  simdjson::dom::parser parser_;
   std::unique_ptr<ledger::Batch> batch_;
   size_t batch_lines_ = 0;
   int64_t batch_start_ns_ = 0;
@@ -171,8 +316,14 @@ class NativeIngest {
 
 Result<IngestStats> IngestNativeStream(int fd, ledger::Ledger& ledger,
                                        const IngestOptions& options) {
-  NativeIngest ingest(ledger, options);
-  return ingest.Run(fd);
+  ChunkQueue queue;
+  Preparer preparer(fd, options, &queue);
+  std::thread thread([&] { preparer.Run(); });
+  Appender appender(ledger, options);
+  Result<IngestStats> result = appender.Run(&queue);
+  queue.Cancel();  // stops the preparer early if the appender failed
+  thread.join();
+  return result;
 }
 
 }  // namespace nhitrace::ingest

@@ -23,7 +23,7 @@ namespace nhitrace::ingest {
 struct Rejection {
   std::string source;  // file name, "-" for stdin
   uint64_t line = 0;
-  std::string field;   // path of the offending field, or "record"
+  std::string field;  // path of the offending field, or "record"
   std::string reason;
 
   // "source:line: field: reason"
@@ -46,8 +46,8 @@ struct IngestOptions {
   // A batch is committed when it holds this many lines or is this old, and at the end.
   size_t batch_lines = 16384;
   int64_t batch_nanos = 250'000'000;
-  std::function<void(const IngestStats&)> on_commit;    // after each durable commit
-  std::function<void(const Rejection&)> on_reject;      // for every quarantined line
+  std::function<void(const IngestStats&)> on_commit;  // after each durable commit
+  std::function<void(const Rejection&)> on_reject;    // for every quarantined line
 };
 
 // Reads native JSON Lines from `fd` until EOF.

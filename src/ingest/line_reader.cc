@@ -1,9 +1,9 @@
 #include "ingest/line_reader.h"
 
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstring>
+
+#include <unistd.h>
 
 #include "base/file.h"
 

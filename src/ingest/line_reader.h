@@ -20,7 +20,7 @@ struct Line {
                           // Valid until the next call of Next().
   uint64_t number = 0;    // 1-based
   bool overlong = false;
-  uint64_t full_size = 0;    // bytes of the whole line (set for every line)
+  uint64_t full_size = 0;      // bytes of the whole line (set for every line)
   crypto::Hash full_sha256{};  // of the whole line; set for overlong lines only
 };
 

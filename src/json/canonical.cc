@@ -1,14 +1,14 @@
 #include "json/canonical.h"
 
-#include "json/dom.h"
-
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <optional>
 #include <utility>
 #include <vector>
 
 #include "base/utf8.h"
+#include "json/dom.h"
 
 namespace nhitrace::json {
 namespace {
@@ -39,11 +39,13 @@ int ToUtf16(uint32_t cp, uint16_t u[2]) {
   return 2;
 }
 
+// At most this many arrays and objects may enclose one another.
 constexpr size_t kMaxDepth = 256;
+
+Status TooDeep() { return InvalidArgumentError("JSON nested deeper than 256 levels"); }
 
 Status AppendValue(const simdjson::dom::element& e, std::string* out, size_t depth) {
   using simdjson::dom::element_type;
-  if (depth > kMaxDepth) return InvalidArgumentError("JSON nested deeper than 256 levels");
   switch (e.type()) {
     case element_type::NULL_VALUE:
       *out += "null";
@@ -73,6 +75,7 @@ Status AppendValue(const simdjson::dom::element& e, std::string* out, size_t dep
       AppendCanonicalString(e.get_string().value_unsafe(), out);
       return OkStatus();
     case element_type::ARRAY: {
+      if (depth >= kMaxDepth) return TooDeep();
       *out += '[';
       bool first = true;
       for (simdjson::dom::element child : ArrayOf(e)) {
@@ -84,6 +87,7 @@ Status AppendValue(const simdjson::dom::element& e, std::string* out, size_t dep
       return OkStatus();
     }
     case element_type::OBJECT: {
+      if (depth >= kMaxDepth) return TooDeep();
       std::vector<std::pair<std::string_view, simdjson::dom::element>> members;
       for (simdjson::dom::key_value_pair kv : ObjectOf(e)) {
         members.emplace_back(kv.key, kv.value);
@@ -109,6 +113,51 @@ Status AppendValue(const simdjson::dom::element& e, std::string* out, size_t dep
     }
   }
   return InternalError("unknown JSON element type");
+}
+
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+// simdjson refuses integer literals outside the 64-bit range, but every JSON number is an
+// IEEE-754 double to RFC 8785 (section 3.2.2.3): "295147905179352830000", the canonical form of
+// 2^68 in its Appendix B, must parse. Returns `json` with ".0" after every integer literal of 19
+// or more digits outside strings, which simdjson then reads as the correctly rounded double (the
+// same double the integer denotes); nullopt when there is none. Text that is not JSON stays
+// not JSON.
+std::optional<std::string> WidenLongIntegers(std::string_view json) {
+  std::string out;
+  size_t copied = 0;
+  size_t i = 0;
+  while (i < json.size()) {
+    char c = json[i];
+    if (c == '"') {
+      for (++i; i < json.size() && json[i] != '"'; ++i) {
+        if (json[i] == '\\') ++i;
+      }
+      ++i;
+      continue;
+    }
+    if (c != '-' && !IsDigit(c)) {
+      ++i;
+      continue;
+    }
+    if (c == '-') ++i;
+    size_t digits = i;
+    while (i < json.size() && IsDigit(json[i])) ++i;
+    bool fraction_or_exponent =
+        i < json.size() && (json[i] == '.' || json[i] == 'e' || json[i] == 'E');
+    if (!fraction_or_exponent && i - digits >= 19 && json[digits] != '0') {
+      out.append(json.substr(copied, i - copied));
+      out += ".0";
+      copied = i;
+    }
+    while (i < json.size() && (IsDigit(json[i]) || json[i] == '.' || json[i] == 'e' ||
+                               json[i] == 'E' || json[i] == '+' || json[i] == '-')) {
+      ++i;
+    }
+  }
+  if (copied == 0) return std::nullopt;
+  out.append(json.substr(copied));
+  return out;
 }
 
 }  // namespace
@@ -150,13 +199,27 @@ void AppendCanonicalString(std::string_view s, std::string* out) {
     out->append(s.data() + run, i - run);
     run = i + 1;
     switch (c) {
-      case '"': *out += "\\\""; break;
-      case '\\': *out += "\\\\"; break;
-      case '\b': *out += "\\b"; break;
-      case '\f': *out += "\\f"; break;
-      case '\n': *out += "\\n"; break;
-      case '\r': *out += "\\r"; break;
-      case '\t': *out += "\\t"; break;
+      case '"':
+        *out += "\\\"";
+        break;
+      case '\\':
+        *out += "\\\\";
+        break;
+      case '\b':
+        *out += "\\b";
+        break;
+      case '\f':
+        *out += "\\f";
+        break;
+      case '\n':
+        *out += "\\n";
+        break;
+      case '\r':
+        *out += "\\r";
+        break;
+      case '\t':
+        *out += "\\t";
+        break;
       default:
         *out += "\\u00";
         *out += kHex[c >> 4];
@@ -168,6 +231,12 @@ void AppendCanonicalString(std::string_view s, std::string* out) {
 }
 
 void AppendCanonicalInteger(int64_t v, std::string* out) {
+  constexpr int64_t kMaxExact = int64_t{1} << 53;
+  if (v > kMaxExact || v < -kMaxExact) {
+    // Not every such integer is a double; JCS writes the double the value becomes.
+    AppendCanonicalNumber(static_cast<double>(v), out);
+    return;
+  }
   char buf[24];
   auto r = std::to_chars(buf, buf + sizeof buf, v);
   out->append(buf, r.ptr);
@@ -233,6 +302,11 @@ Result<std::string> Canonicalize(std::string_view json) {
   simdjson::dom::parser parser;
   simdjson::dom::element root;
   auto err = parser.parse(json.data(), json.size(), /*realloc_if_needed=*/true).get(root);
+  if (err == simdjson::NUMBER_ERROR) {
+    if (std::optional<std::string> widened = WidenLongIntegers(json)) {
+      err = parser.parse(*widened).get(root);  // the parser copies the text it needs
+    }
+  }
   if (err) return InvalidArgumentError(std::string("JSON syntax: ") + simdjson::error_message(err));
   std::string out;
   out.reserve(json.size());

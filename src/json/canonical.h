@@ -36,8 +36,9 @@ void AppendCanonicalString(std::string_view s, std::string* out);
 // REQUIRES: std::isfinite(v).
 void AppendCanonicalNumber(double v, std::string* out);
 
-// Appends an integer; identical to AppendCanonicalNumber((double)v) for |v| <= 2^53, the range
-// in which JCS integers are exact. REQUIRES: |v| <= 2^53.
+// Appends an integer; identical to AppendCanonicalNumber((double)v), but faster. Integers are
+// exact in JCS only for |v| <= 2^53; larger ones are written as the nearest double
+// (2^53 + 1 -> 9007199254740992), as Canonicalize would write them.
 void AppendCanonicalInteger(int64_t v, std::string* out);
 
 // Orders object member names as RFC 8785 section 3.2.3 requires: by UTF-16 code units.

@@ -85,7 +85,11 @@ JsonWriter& JsonWriter::Int(int64_t v) {
 
 JsonWriter& JsonWriter::Uint(uint64_t v) {
   BeforeValue();
-  AppendCanonicalInteger(static_cast<int64_t>(v), &out_);
+  if (v <= uint64_t{1} << 53) {
+    AppendCanonicalInteger(static_cast<int64_t>(v), &out_);
+  } else {
+    AppendCanonicalNumber(static_cast<double>(v), &out_);  // the cast to int64 could go negative
+  }
   return *this;
 }
 

@@ -31,10 +31,12 @@ class JsonWriter {
   JsonWriter& EndObject();
   JsonWriter& BeginArray();
   JsonWriter& EndArray();
-  JsonWriter& Key(std::string_view k);  // REQUIRES: valid UTF-8
+  JsonWriter& Key(std::string_view k);     // REQUIRES: valid UTF-8
   JsonWriter& String(std::string_view s);  // REQUIRES: valid UTF-8
-  JsonWriter& Int(int64_t v);  // REQUIRES: |v| <= 2^53 (exact in JSON numbers)
-  JsonWriter& Uint(uint64_t v);  // REQUIRES: v <= 2^53
+  // Integers are exact for |v| <= 2^53; larger ones are written as the nearest double, which is
+  // what their canonical form is (RFC 8785 numbers are IEEE-754 doubles).
+  JsonWriter& Int(int64_t v);
+  JsonWriter& Uint(uint64_t v);
   JsonWriter& Double(double v);  // REQUIRES: finite
   JsonWriter& Bool(bool v);
   JsonWriter& Null();

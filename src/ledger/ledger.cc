@@ -65,10 +65,10 @@ Status Ledger::Init(const store::StoreOptions& store_options, const std::string&
   tlog::Checkpoint cp{origin, 0, tlog::EmptyTreeHash(), {}};
   auto note = tlog::SignCheckpoint(cp, signer);
   if (!note.ok()) return fail(note.status());
-  for (Status s : {(*txn)->SetMeta(kMetaOrigin, origin),
-                   (*txn)->SetMeta(kMetaVerifierKey, signer.Verifier().ToString()),
-                   (*txn)->InsertCheckpoint({0, cp.root, *note, clock.NowUnixNanos()}),
-                   (*txn)->Commit()}) {
+  for (Status s :
+       {(*txn)->SetMeta(kMetaOrigin, origin),
+        (*txn)->SetMeta(kMetaVerifierKey, signer.Verifier().ToString()),
+        (*txn)->InsertCheckpoint({0, cp.root, *note, clock.NowUnixNanos()}), (*txn)->Commit()}) {
     if (!s.ok()) return fail(s);
   }
   return OkStatus();
@@ -92,8 +92,10 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(std::unique_ptr<store::Store> store
   if (!verifier.ok()) return DataLossError("stored verifier key: " + verifier.status().message());
   l->verifier_ = *verifier;
   if (l->signer_ && l->signer_->Verifier().ToString() != *vkey) {
-    return PermissionDeniedError("the signing key does not belong to this store (its verifier key "
-                                 "is " + *vkey + ")");
+    return PermissionDeniedError(
+        "the signing key does not belong to this store (its verifier key "
+        "is " +
+        *vkey + ")");
   }
   NHI_ASSIGN_OR_RETURN(uint64_t n, l->store_->EventCount());
   auto range = tlog::CompactRange::Load(l->store_->nodes(), n);
@@ -134,29 +136,28 @@ Batch::~Batch() {
   ledger_->batch_open_ = false;
 }
 
+PreparedEvent PrepareEvent(event::NativeRecord record) {
+  PreparedEvent p;
+  p.content = event::EncodeContent(record.event);
+  p.content_hash = event::ContentHash(p.content, record.raw_member);
+  p.event = std::move(record.event);
+  return p;
+}
+
 Result<AppendOutcome> Batch::Append(const event::NativeRecord& record, std::string_view raw) {
+  return Append(PrepareEvent(record), raw);
+}
+
+Result<AppendOutcome> Batch::Append(const PreparedEvent& prepared, std::string_view raw) {
   if (done_) return FailedPreconditionError("batch already committed");
-  const event::Event& e = record.event;
-  std::string content = event::EncodeContent(e);
-  std::string content_hash = event::ContentHash(content, record.raw_member);
+  const event::Event& e = prepared.event;
 
-  NHI_ASSIGN_OR_RETURN(auto existing, txn_->FindBySource(e.source_system, e.source_event_id));
-  if (existing) {
-    AppendOutcome o;
-    o.seq = existing->seq;
-    // After erasure the content hash is gone; the source identity alone then decides.
-    bool same = existing->content_hash.empty() ||
-                crypto::ConstantTimeEquals(existing->content_hash, content_hash);
-    o.status = same ? AppendStatus::kDuplicate : AppendStatus::kConflict;
-    return o;
-  }
-
+  // Everything is built for the next position first; the insert then tells whether the source
+  // record is new (one index probe instead of a lookup followed by an insert).
   store::RawRow raw_row;
   NHI_RETURN_IF_ERROR(salts_.Draw(kSaltBytes, &raw_row.salt));
-  raw_row.bytes = std::string(raw);
   raw_row.salted_sha256 = std::string(crypto::AsBytes(crypto::Sha256(raw_row.salt, raw)));
   raw_row.size = raw.size();
-  NHI_ASSIGN_OR_RETURN(int64_t raw_id, txn_->InsertRaw(raw_row));
 
   event::LeafEnvelope env;
   env.seq = range_.size();
@@ -165,9 +166,9 @@ Result<AppendOutcome> Batch::Append(const event::NativeRecord& record, std::stri
 
   store::EventRow row;
   row.seq = env.seq;
-  row.leaf = event::EncodeLeaf(content, env);
+  row.leaf = event::EncodeLeaf(prepared.content, env);
   row.leaf_hash = tlog::LeafHash(row.leaf);
-  row.content_hash = std::move(content_hash);
+  row.content_hash = prepared.content_hash;
   row.kind = std::string(event::KindName(e.kind));
   row.time_ns = e.time_ns;
   row.ingested_ns = env.ingested_ns;
@@ -176,17 +177,28 @@ Result<AppendOutcome> Batch::Append(const event::NativeRecord& record, std::stri
   row.correlation_key = e.correlation_key;
   row.identity_key = e.identity;
   if (e.actor) row.actor_id = e.actor->id;
-  row.raw_id = raw_id;
-  NHI_RETURN_IF_ERROR(txn_->InsertEvent(row));
-
-  Status node_status;
-  range_.Append(row.leaf_hash, [&](const tlog::NodeId& id, const Hash& h) {
-    if (node_status.ok()) node_status = txn_->PutNode(id, h);
+  row.raw_id = static_cast<int64_t>(row.seq);
+  tlog::CompactRange next = range_;
+  next.Append(row.leaf_hash, [&](const tlog::NodeId&, const Hash& h) {
+    row.tree_nodes.append(crypto::AsBytes(h));
   });
-  if (!node_status.ok()) {
-    done_ = true;  // the batch is unusable; the destructor rolls back
-    return node_status;
+
+  NHI_ASSIGN_OR_RETURN(bool inserted, txn_->InsertEvent(row));
+  if (!inserted) {
+    NHI_ASSIGN_OR_RETURN(auto existing, txn_->FindBySource(e.source_system, e.source_event_id));
+    if (!existing) return InternalError("insert was refused but no event has its source id");
+    AppendOutcome o;
+    o.seq = existing->seq;
+    // After erasure the content hash is gone; the source identity alone then decides.
+    bool same = existing->content_hash.empty() ||
+                crypto::ConstantTimeEquals(existing->content_hash, prepared.content_hash);
+    o.status = same ? AppendStatus::kDuplicate : AppendStatus::kConflict;
+    return o;
   }
+  raw_row.id = static_cast<int64_t>(row.seq);
+  raw_row.bytes = std::string(raw);
+  NHI_RETURN_IF_ERROR(txn_->InsertRaw(raw_row));
+  range_ = std::move(next);
   ++appended_;
   return AppendOutcome{AppendStatus::kAccepted, row.seq};
 }
@@ -232,10 +244,12 @@ namespace {
 
 Result<Hash> RootOfNote(const std::string& note, const tlog::NoteVerifier& v, uint64_t size) {
   auto cp = tlog::OpenCheckpoint(note, v);
-  if (!cp.ok()) return DataLossError("checkpoint at size " + std::to_string(size) +
-                                     " does not verify: " + cp.status().message());
-  if (cp->size != size) return DataLossError("checkpoint at size " + std::to_string(size) +
-                                             " states size " + std::to_string(cp->size));
+  if (!cp.ok())
+    return DataLossError("checkpoint at size " + std::to_string(size) +
+                         " does not verify: " + cp.status().message());
+  if (cp->size != size)
+    return DataLossError("checkpoint at size " + std::to_string(size) + " states size " +
+                         std::to_string(cp->size));
   return cp->root;
 }
 
@@ -299,8 +313,10 @@ Result<ConsistencyProofResult> Ledger::ProveConsistency(uint64_t size1,
   NHI_ASSIGN_OR_RETURN(Hash root2, RootOfNote(r.checkpoint2, verifier_, r.size2));
   Status ok = tlog::VerifyConsistency(r.size1, r.size2, r.hashes, root1, root2);
   if (!ok.ok()) {
-    return DataLossError("the stored tree does not prove consistency between its checkpoints "
-                         "(run nhitrace verify): " + ok.message());
+    return DataLossError(
+        "the stored tree does not prove consistency between its checkpoints "
+        "(run nhitrace verify): " +
+        ok.message());
   }
   return r;
 }

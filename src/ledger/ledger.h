@@ -64,6 +64,16 @@ struct ConsistencyProofResult {
   std::string checkpoint2;
 };
 
+// An event ready to append: everything that does not depend on its place in the ledger. Making
+// it (canonical encoding and hashing) is the costly, position-independent part of an append, so
+// ingest does it on another thread; PrepareEvent may run on any thread.
+struct PreparedEvent {
+  event::Event event;
+  std::string content;       // event::EncodeContent(event)
+  std::string content_hash;  // event::ContentHash(content, raw member)
+};
+PreparedEvent PrepareEvent(event::NativeRecord record);
+
 class Ledger;
 
 // A group of appends committed atomically with one checkpoint.
@@ -76,6 +86,8 @@ class Batch {
   // Appends one decoded record. `raw` is the original record exactly as received; it is kept
   // and the leaf commits to it through SHA-256(salt || raw) with a fresh 32-byte salt.
   Result<AppendOutcome> Append(const event::NativeRecord& record, std::string_view raw);
+  // The same for an already prepared event.
+  Result<AppendOutcome> Append(const PreparedEvent& prepared, std::string_view raw);
 
   // Keeps a rejected input record (committed with the batch).
   Status Quarantine(const store::QuarantineRow& row);

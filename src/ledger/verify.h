@@ -36,15 +36,15 @@ struct VerifyProblem {
 };
 
 struct VerifyReport {
-  uint64_t events = 0;        // rows read
-  uint64_t raw_checked = 0;   // raw records re-hashed
-  uint64_t raw_erased = 0;    // raw records erased on request (their hash still checked)
+  uint64_t events = 0;       // rows read
+  uint64_t raw_checked = 0;  // raw records re-hashed
+  uint64_t raw_erased = 0;   // raw records erased on request (their hash still checked)
   uint64_t nodes_checked = 0;
   uint64_t checkpoints = 0;
-  uint64_t tree_size = 0;     // of the latest checkpoint
-  tlog::Hash root{};          // recomputed root at tree_size
-  std::string key;            // the verifier key used
-  bool key_trusted = false;   // it was given by the caller (not read from the store)
+  uint64_t tree_size = 0;    // of the latest checkpoint
+  tlog::Hash root{};         // recomputed root at tree_size
+  std::string key;           // the verifier key used
+  bool key_trusted = false;  // it was given by the caller (not read from the store)
   std::vector<VerifyProblem> problems;
   uint64_t problem_count = 0;
   std::optional<uint64_t> first_bad_seq;

@@ -32,8 +32,8 @@ using tlog::NodeId;
 // the leaf for lookups (verify re-derives them from the leaf and compares).
 struct EventRow {
   uint64_t seq = 0;
-  std::string leaf;       // canonical JSON, the leaf data
-  Hash leaf_hash{};       // as stored
+  std::string leaf;          // canonical JSON, the leaf data
+  Hash leaf_hash{};          // as stored
   std::string content_hash;  // 32 bytes; empty after erasure
   std::string kind;
   int64_t time_ns = 0;
@@ -43,6 +43,11 @@ struct EventRow {
   std::string correlation_key;  // empty = NULL
   std::string identity_key;     // empty = NULL
   std::string actor_id;         // empty = NULL
+  // The hashes (32 bytes each, level 1 first) of the perfect subtrees this leaf completes: leaf
+  // k completes the nodes (L, ((k + 1) >> L) - 1) for L = 1 .. the number of trailing 1 bits of
+  // k. Keeping them in the leaf's own row makes every node an O(1) primary-key lookup without
+  // a separate table (and a separate insert) per event.
+  std::string tree_nodes;
   std::optional<int64_t> raw_id;
 };
 
@@ -72,10 +77,10 @@ struct QuarantineRow {
   std::string format;  // "native", ...
   std::string field;   // the offending field path, or empty
   std::string reason;
-  std::string raw;           // the bytes (at most the line limit; see truncated)
-  uint64_t raw_size = 0;     // the full size of the rejected record
-  std::string raw_sha256;    // SHA-256 of the full record, 32 bytes
-  bool truncated = false;    // raw holds only the first bytes
+  std::string raw;         // the bytes (at most the line limit; see truncated)
+  uint64_t raw_size = 0;   // the full size of the rejected record
+  std::string raw_sha256;  // SHA-256 of the full record, 32 bytes
+  bool truncated = false;  // raw holds only the first bytes
 };
 
 // The result of trying to insert an event whose (source_system, source_event_id) may already
@@ -102,11 +107,11 @@ class WriteTxn {
   // The stored event with this source identity, if any (sees this transaction's writes).
   virtual Result<std::optional<ExistingEvent>> FindBySource(std::string_view system,
                                                             std::string_view event_id) = 0;
-  // REQUIRES: row.seq is the next sequence number; the source identity is new.
-  virtual Status InsertEvent(const EventRow& row) = 0;
-  // Returns the new raw row's id (row.id is ignored).
-  virtual Result<int64_t> InsertRaw(const RawRow& row) = 0;
-  virtual Status PutNode(const NodeId& id, const Hash& hash) = 0;
+  // Inserts the event unless one with the same (source_system, source_event_id) is stored;
+  // returns whether it did. REQUIRES: row.seq is the next sequence number.
+  virtual Result<bool> InsertEvent(const EventRow& row) = 0;
+  // REQUIRES: row.id is new (by convention the seq of the event that owns the record).
+  virtual Status InsertRaw(const RawRow& row) = 0;
   virtual Status InsertCheckpoint(const CheckpointRow& row) = 0;
   virtual Status InsertQuarantine(const QuarantineRow& row) = 0;
   virtual Status SetMeta(std::string_view key, std::string_view value) = 0;
@@ -119,7 +124,7 @@ class WriteTxn {
 
 struct StoreOptions {
   std::string path;
-  bool create = false;      // create the file and schema; fail if it exists
+  bool create = false;  // create the file and schema; fail if it exists
   bool read_only = false;
   // fsync on every commit (survives power loss). When false, committed data survives a crash
   // of the process but not of the machine.
@@ -145,8 +150,6 @@ class Store {
   virtual Result<std::optional<RawRow>> GetRaw(int64_t id) = 0;
   // Calls `fn` for each event with seq >= from, in seq order, until it returns non-OK.
   virtual Status ScanEvents(uint64_t from, const std::function<Status(const EventRow&)>& fn) = 0;
-  // Calls `fn` for each stored node of level >= 1 in (level, index) order.
-  virtual Status ScanNodes(const std::function<Status(const NodeId&, const Hash&)>& fn) = 0;
   virtual Result<std::optional<RawRow>> GetRawForEvent(uint64_t seq) = 0;
   virtual Result<std::vector<EventRow>> QueryEvents(const EventQuery& query) = 0;
   virtual tlog::NodeReader& nodes() = 0;

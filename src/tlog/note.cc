@@ -1,6 +1,8 @@
 #include "tlog/note.h"
 
 #include <cstdio>
+#include <set>
+#include <utility>
 
 #include "base/encoding.h"
 #include "base/utf8.h"
@@ -63,6 +65,15 @@ bool ContainsSpace(std::string_view s) {
   return false;
 }
 
+// C2SP signed-note: "Signed notes MUST be valid UTF-8 and MUST NOT contain any ASCII control
+// characters (those below U+0020) other than newline."
+bool HasControlCharacter(std::string_view s) {
+  for (char c : s) {
+    if (static_cast<unsigned char>(c) < 0x20 && c != '\n') return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 bool IsValidKeyName(std::string_view name) {
@@ -98,9 +109,9 @@ Result<NoteVerifier> NoteVerifier::Parse(std::string_view s) {
     return InvalidArgumentError("verifier key id must be 8 hex digits");
   }
   auto material = Base64Decode(parts[2]);
-  if (!material || material->size() != 33 ||
-      static_cast<uint8_t>((*material)[0]) != kAlgEd25519) {
-    return InvalidArgumentError("verifier key material must be base64(0x01 || 32-byte Ed25519 key)");
+  if (!material || material->size() != 33 || static_cast<uint8_t>((*material)[0]) != kAlgEd25519) {
+    return InvalidArgumentError(
+        "verifier key material must be base64(0x01 || 32-byte Ed25519 key)");
   }
   v.public_key = material->substr(1);
   if (NoteKeyId(v.name, v.public_key) != v.key_id) {
@@ -130,10 +141,10 @@ Result<NoteSigner> NoteSigner::Parse(std::string_view s) {
   std::string name(parts[2]);
   if (!IsValidKeyName(name)) return InvalidArgumentError("signer key has an invalid name");
   uint32_t id = 0;
-  if (!ParseKeyIdHex(parts[3], &id)) return InvalidArgumentError("signer key id must be 8 hex digits");
+  if (!ParseKeyIdHex(parts[3], &id))
+    return InvalidArgumentError("signer key id must be 8 hex digits");
   auto material = Base64Decode(parts[4]);
-  if (!material || material->size() != 33 ||
-      static_cast<uint8_t>((*material)[0]) != kAlgEd25519) {
+  if (!material || material->size() != 33 || static_cast<uint8_t>((*material)[0]) != kAlgEd25519) {
     return InvalidArgumentError("signer key material must be base64(0x01 || 32-byte seed)");
   }
   NHI_ASSIGN_OR_RETURN(crypto::Ed25519PrivateKey key,
@@ -176,11 +187,8 @@ Result<std::string> SignNote(std::string_view text, const NoteSigner& signer) {
   if (text.empty() || text.back() != '\n' || !IsValidUtf8(text)) {
     return InvalidArgumentError("note text must be UTF-8 ending in a newline");
   }
-  for (char c : text) {
-    auto u = static_cast<unsigned char>(c);
-    if ((u < 0x20 && c != '\n') || u == 0x7F) {
-      return InvalidArgumentError("note text must not contain control characters");
-    }
+  if (HasControlCharacter(text)) {
+    return InvalidArgumentError("note text must not contain control characters other than newline");
   }
   NHI_ASSIGN_OR_RETURN(std::string line, signer.SignatureLine(text));
   std::string out(text);
@@ -191,6 +199,9 @@ Result<std::string> SignNote(std::string_view text, const NoteSigner& signer) {
 
 Result<OpenedNote> OpenNote(std::string_view note, const std::vector<NoteVerifier>& verifiers) {
   if (!IsValidUtf8(note)) return InvalidArgumentError("signed note is not valid UTF-8");
+  if (HasControlCharacter(note)) {
+    return InvalidArgumentError("signed note contains a control character other than newline");
+  }
   size_t split = note.rfind("\n\n");
   if (split == std::string_view::npos) {
     return InvalidArgumentError("signed note has no blank line before its signatures");
@@ -203,11 +214,13 @@ Result<OpenedNote> OpenNote(std::string_view note, const std::vector<NoteVerifie
   }
   size_t count = 0;
   bool bad = false;
+  std::set<std::pair<std::string, uint32_t>> seen;
   while (!sigs.empty()) {
     size_t nl = sigs.find('\n');
     std::string_view line = sigs.substr(0, nl);
     sigs.remove_prefix(nl + 1);
-    if (++count > kMaxSignatures) return InvalidArgumentError("signed note has too many signatures");
+    if (++count > kMaxSignatures)
+      return InvalidArgumentError("signed note has too many signatures");
     if (line.substr(0, kDash.size()) != kDash || line.size() < kDash.size() + 1 ||
         line[kDash.size()] != ' ') {
       return InvalidArgumentError("signature line must start with \"\u2014 \"");
@@ -230,6 +243,9 @@ Result<OpenedNote> OpenNote(std::string_view note, const std::vector<NoteVerifie
       ++out.unknown_signatures;
       continue;
     }
+    // Only a key's first signature counts; later ones by the same key are ignored, as
+    // golang.org/x/mod/sumdb/note does, so a key is never listed twice.
+    if (!seen.insert({v->name, v->key_id}).second) continue;
     if (crypto::Ed25519Verify(v->public_key, out.text, std::string_view(*blob).substr(4))) {
       out.signed_by.push_back(v->name);
     } else {

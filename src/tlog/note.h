@@ -58,19 +58,21 @@ class NoteSigner {
   crypto::Ed25519PrivateKey key_;
 };
 
-// text + "\n" + the signature line. REQUIRES of text: valid UTF-8, ends in "\n", no control
-// characters other than "\n" (kInvalidArgument otherwise).
+// text + "\n" + the signature line. REQUIRES of text: valid UTF-8, ends in "\n", no ASCII
+// control characters (below U+0020) other than "\n" (kInvalidArgument otherwise).
 Result<std::string> SignNote(std::string_view text, const NoteSigner& signer);
 
 struct OpenedNote {
-  std::string text;                // the signed text, ending in "\n"
-  std::vector<std::string> signed_by;  // names of the known keys whose signature verified
-  size_t unknown_signatures = 0;   // signature lines from keys we do not know (ignored)
+  std::string text;                    // the signed text, ending in "\n"
+  std::vector<std::string> signed_by;  // names of the known keys whose signature verified, once
+                                       // each (a key's repeated signatures are ignored)
+  size_t unknown_signatures = 0;       // signature lines from keys we do not know (ignored)
 };
 
 // Splits a signed note and verifies every signature made by a key in `verifiers`.
-// kInvalidArgument for a malformed note; kUnauthenticated when a known key's signature does
-// not verify or when no known key signed it.
+// kInvalidArgument for a malformed note (not UTF-8, a control character other than newline, no
+// blank line before the signatures, a malformed signature line); kUnauthenticated when a known
+// key's signature does not verify or when no known key signed it.
 Result<OpenedNote> OpenNote(std::string_view note, const std::vector<NoteVerifier>& verifiers);
 
 }  // namespace nhitrace::tlog

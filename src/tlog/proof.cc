@@ -132,6 +132,12 @@ Status VerifyConsistency(uint64_t size1, uint64_t size2, std::span<const Hash> p
   if (size1 > size2) {
     return Mismatch("size1 " + std::to_string(size1) + " > size2 " + std::to_string(size2));
   }
+  // The empty tree has exactly one root. (transparency-dev/merkle now rejects size1 == 0 outright
+  // as meaningless; a ledger's first checkpoint has size 0, so we accept it, but only with the
+  // true empty root and an empty proof.)
+  if (size1 == 0 && root1 != EmptyTreeHash()) {
+    return Mismatch("root1 is not the root of the empty tree");
+  }
   if (size1 == size2) {
     if (!proof.empty()) return Mismatch("equal sizes need an empty consistency proof");
     if (root1 != root2) return Mismatch("equal sizes but different roots");

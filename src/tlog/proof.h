@@ -31,9 +31,9 @@ Status VerifyInclusion(uint64_t index, uint64_t size, const Hash& leaf_hash,
                        std::span<const Hash> proof, const Hash& root);
 
 // OK iff the proof shows that the tree (size1, root1) is a prefix of (size2, root2).
-// Semantics follow RFC 9162 section 2.1.4.2, extended as transparency-dev/merkle does for the
-// cases the RFC leaves out: size1 == size2 needs an empty proof and equal roots; size1 == 0 needs
-// an empty proof (everything extends the empty tree).
+// Semantics follow RFC 9162 section 2.1.4.2, extended for the cases the RFC leaves out:
+// size1 == size2 needs an empty proof and equal roots; size1 == 0 needs an empty proof and
+// root1 == EmptyTreeHash() (every tree extends the empty tree, which has only that root).
 Status VerifyConsistency(uint64_t size1, uint64_t size2, std::span<const Hash> proof,
                          const Hash& root1, const Hash& root2);
 

@@ -1,11 +1,11 @@
 // Black-box tests: run the real nhitrace binary against a temporary store.
+#include <fstream>
+#include <random>
+
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
-
-#include <fstream>
-#include <random>
 
 #include "base/encoding.h"
 #include "base/file.h"
@@ -82,9 +82,11 @@ TEST_F(CliTest, IngestSummaryAndIdempotence) {
 
 TEST_F(CliTest, BadLinesAreReportedQuarantinedAndSetTheExitStatus) {
   std::string file = dir_.File("mixed.jsonl");
-  WriteFile(file, ActionLine(1) + "\n" +
-                      R"({"kind":"signal","source":{"system":"s","event_id":"t"},"time":"2026-01-01 10:00:00"})" +
-                      "\n" + ActionLine(2) + "\n{oops\n");
+  WriteFile(
+      file,
+      ActionLine(1) + "\n" +
+          R"({"kind":"signal","source":{"system":"s","event_id":"t"},"time":"2026-01-01 10:00:00"})" +
+          "\n" + ActionLine(2) + "\n{oops\n");
   ProcessResult r = Run({"ingest", file});
   EXPECT_EQ(r.exit_code, 3);
   EXPECT_NE(r.err.find(file + ":2: time: not an RFC 3339 date-time"), std::string::npos) << r.err;
@@ -103,7 +105,8 @@ TEST_F(CliTest, BadLinesAreReportedQuarantinedAndSetTheExitStatus) {
 TEST_F(CliTest, ProofsHaveTheDocumentedShapeAndVerify) {
   ASSERT_EQ(Run({"ingest", Example()}).exit_code, 0);
   ASSERT_EQ(Run({"ingest", "-"}, ActionLine(1) + "\n" + ActionLine(2) + "\n").exit_code, 0);
-  auto verifier = tlog::NoteVerifier::Parse(Run({"key"}).out.substr(0, Run({"key"}).out.size() - 1));
+  auto verifier =
+      tlog::NoteVerifier::Parse(Run({"key"}).out.substr(0, Run({"key"}).out.size() - 1));
   ASSERT_TRUE(verifier.ok()) << verifier.status().ToString();
 
   ProcessResult r = Run({"prove", "inclusion", "4", "--json"});
@@ -114,7 +117,7 @@ TEST_F(CliTest, ProofsHaveTheDocumentedShapeAndVerify) {
   std::vector<std::string> keys;
   for (auto kv : json::ObjectOf(j)) keys.emplace_back(kv.key);
   EXPECT_EQ(keys, (std::vector<std::string>{"leaf_index", "tree_size", "leaf_hash", "hashes",
-                                             "checkpoint"}));
+                                            "checkpoint"}));
   EXPECT_EQ(uint64_t(j["leaf_index"]), 4u);
   EXPECT_EQ(uint64_t(j["tree_size"]), 12u);
   auto cp = tlog::OpenCheckpoint(std::string(j["checkpoint"].get_string().value()), *verifier);
@@ -138,8 +141,8 @@ TEST_F(CliTest, ProofsHaveTheDocumentedShapeAndVerify) {
   ASSERT_EQ(p.parse(r.out).get(j), simdjson::SUCCESS);
   keys.clear();
   for (auto kv : json::ObjectOf(j)) keys.emplace_back(kv.key);
-  EXPECT_EQ(keys, (std::vector<std::string>{"size1", "size2", "hashes", "checkpoint1",
-                                             "checkpoint2"}));
+  EXPECT_EQ(keys,
+            (std::vector<std::string>{"size1", "size2", "hashes", "checkpoint1", "checkpoint2"}));
   auto cp1 = tlog::OpenCheckpoint(std::string(j["checkpoint1"].get_string().value()), *verifier);
   auto cp2 = tlog::OpenCheckpoint(std::string(j["checkpoint2"].get_string().value()), *verifier);
   ASSERT_TRUE(cp1.ok() && cp2.ok());

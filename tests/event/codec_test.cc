@@ -23,7 +23,8 @@ std::string Error(const std::string& line) {
 // A minimal valid signal record with `extra` members appended.
 std::string Base(const std::string& extra);
 
-constexpr char kFull[] = R"({"v":1,"kind":"action","source":{"system":"aws","event_id":"e-1"},)"
+constexpr char kFull[] =
+    R"({"v":1,"kind":"action","source":{"system":"aws","event_id":"e-1"},)"
     R"("time":"2026-03-02T10:31:40.512+01:00","correlation_key":"REQ-1",)"
     R"("identity":"aws:accesskey:AKIA1","aliases":["aws:user:x","aws:role:y"],)"
     R"("actor":{"id":"agent:bot/1","type":"nhi"},)"
@@ -44,7 +45,7 @@ TEST(CodecTest, DecodesEveryField) {
   EXPECT_EQ(e.source_system, "aws");
   EXPECT_EQ(e.source_event_id, "e-1");
   EXPECT_EQ(e.time, "2026-03-02T10:31:40.512+01:00");  // kept as given
-  EXPECT_EQ(e.time_ns, 1772443900512000000);          // 09:31:40.512Z
+  EXPECT_EQ(e.time_ns, 1772443900512000000);           // 09:31:40.512Z
   EXPECT_EQ(e.aliases, (std::vector<std::string>{"aws:user:x", "aws:role:y"}));
   ASSERT_TRUE(e.actor);
   EXPECT_EQ(e.actor->type, "nhi");
@@ -83,8 +84,22 @@ TEST(CodecTest, MinimalRecordAndContentIsCanonical) {
   auto r = Decode(R"({"time":"2026-01-01T00:00:00Z","source":{"event_id":"1","system":"s"},)"
                   R"("kind":"signal"})");
   ASSERT_TRUE(r.ok()) << r.status().ToString();
-  EXPECT_EQ(EncodeContent(r->event),
-            R"({"kind":"signal","source":{"event_id":"1","system":"s"},"time":"2026-01-01T00:00:00Z"})");
+  EXPECT_EQ(
+      EncodeContent(r->event),
+      R"({"kind":"signal","source":{"event_id":"1","system":"s"},"time":"2026-01-01T00:00:00Z"})");
+}
+
+TEST(CodecTest, FarFutureWindowBoundsSaturateButEventTimesMustBeRepresentable) {
+  auto r = Decode(Base(
+      R"(,"window":{"not_before":"2026-01-01T00:00:00Z","not_after":"9999-12-31T23:59:59Z"})"));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->event.window->not_after, "9999-12-31T23:59:59Z");  // kept as given
+  EXPECT_EQ(r->event.window->not_after_ns, INT64_MAX);
+  EXPECT_EQ(
+      Error(
+          R"({"kind":"signal","source":{"system":"s","event_id":"1"},"time":"9999-12-31T23:59:59Z"})")
+          .substr(0, 6),
+      "time: ");
 }
 
 TEST(CodecTest, EmptyAttributesAreTheSameAsNone) {
@@ -124,19 +139,28 @@ INSTANTIATE_TEST_SUITE_P(
     Cases, CodecRejectTest,
     ::testing::Values(
         RejectCase{"not_object", "[1,2]", "record: must be a JSON object, got an array"},
-        RejectCase{"missing_kind", R"({"source":{"system":"s","event_id":"1"},"time":"2026-01-01T00:00:00Z"})",
+        RejectCase{"missing_kind",
+                   R"({"source":{"system":"s","event_id":"1"},"time":"2026-01-01T00:00:00Z"})",
                    "kind: required field is missing"},
         RejectCase{"missing_time", R"({"kind":"signal","source":{"system":"s","event_id":"1"}})",
                    "time: required field is missing"},
-        RejectCase{"missing_event_id", R"({"kind":"signal","source":{"system":"s"},"time":"2026-01-01T00:00:00Z"})",
+        RejectCase{"missing_event_id",
+                   R"({"kind":"signal","source":{"system":"s"},"time":"2026-01-01T00:00:00Z"})",
                    "source.event_id: required field is missing"},
-        RejectCase{"unknown_kind", R"({"kind":"deploy","source":{"system":"s","event_id":"1"},"time":"2026-01-01T00:00:00Z"})",
-                   "kind: unknown kind \"deploy\""},
-        RejectCase{"kind_wrong_type", R"({"kind":7,"source":{"system":"s","event_id":"1"},"time":"2026-01-01T00:00:00Z"})",
-                   "kind: must be a string, got a number"},
-        RejectCase{"time_without_offset", R"({"kind":"signal","source":{"system":"s","event_id":"1"},"time":"2026-01-01T00:00:00"})",
-                   "time: not an RFC 3339 date-time with offset (missing offset"},
-        RejectCase{"time_number", R"({"kind":"signal","source":{"system":"s","event_id":"1"},"time":1767225600})",
+        RejectCase{
+            "unknown_kind",
+            R"({"kind":"deploy","source":{"system":"s","event_id":"1"},"time":"2026-01-01T00:00:00Z"})",
+            "kind: unknown kind \"deploy\""},
+        RejectCase{
+            "kind_wrong_type",
+            R"({"kind":7,"source":{"system":"s","event_id":"1"},"time":"2026-01-01T00:00:00Z"})",
+            "kind: must be a string, got a number"},
+        RejectCase{
+            "time_without_offset",
+            R"({"kind":"signal","source":{"system":"s","event_id":"1"},"time":"2026-01-01T00:00:00"})",
+            "time: not an RFC 3339 date-time with offset (missing offset"},
+        RejectCase{"time_number",
+                   R"({"kind":"signal","source":{"system":"s","event_id":"1"},"time":1767225600})",
                    "time: must be a string, got a number"},
         RejectCase{"unknown_field", Base(R"(,"colour":"red")"), "colour: unknown field"},
         RejectCase{"duplicate_field", Base(R"(,"rationale":"a","rationale":"b")"),
@@ -159,7 +183,8 @@ INSTANTIATE_TEST_SUITE_P(
         RejectCase{"alias_type", Base(R"(,"aliases":["a",2])"),
                    "aliases[1]: must be a string, got a number"},
         RejectCase{"aliases_empty", Base(R"(,"aliases":[])"), "aliases: must not be empty"},
-        RejectCase{"scope_unknown", Base(R"(,"scope":{"verbs":["x"]})"), "scope.verbs: unknown field"},
+        RejectCase{"scope_unknown", Base(R"(,"scope":{"verbs":["x"]})"),
+                   "scope.verbs: unknown field"},
         RejectCase{"scope_not_list", Base(R"(,"scope":{"resources":"r"})"),
                    "scope.resources: must be an array of strings, got a string"},
         RejectCase{"actor_type", Base(R"(,"actor":{"id":"a","type":"robot"})"),
@@ -170,9 +195,11 @@ INSTANTIATE_TEST_SUITE_P(
                    "subject.kind: must be one of"},
         RejectCase{"window_empty", Base(R"(,"window":{})"),
                    "window: needs not_before, not_after or ttl_seconds"},
-        RejectCase{"window_reversed",
-                   Base(R"(,"window":{"not_before":"2026-02-01T00:00:00Z","not_after":"2026-01-01T00:00:00Z"})"),
-                   "window.not_after: is before not_before"},
+        RejectCase{
+            "window_reversed",
+            Base(
+                R"(,"window":{"not_before":"2026-02-01T00:00:00Z","not_after":"2026-01-01T00:00:00Z"})"),
+            "window.not_after: is before not_before"},
         RejectCase{"ttl_float", Base(R"(,"window":{"ttl_seconds":1.5})"),
                    "window.ttl_seconds: must be an integer, got a number"},
         RejectCase{"ttl_negative", Base(R"(,"window":{"ttl_seconds":-5})"),
@@ -184,15 +211,18 @@ INSTANTIATE_TEST_SUITE_P(
         RejectCase{"attributes_dup_key", Base(R"(,"attributes":{"a":1,"a":2})"),
                    "attributes: duplicate object member name \"a\""},
         RejectCase{"version", Base(R"(,"v":2)"), "v: unsupported schema version"},
-        RejectCase{"request_needs_correlation",
-                   R"({"kind":"request","source":{"system":"s","event_id":"1"},"time":"2026-01-01T00:00:00Z"})",
-                   "correlation_key: required for kind request"},
-        RejectCase{"action_needs_identity",
-                   R"({"kind":"action","source":{"system":"s","event_id":"1"},"time":"2026-01-01T00:00:00Z"})",
-                   "identity: required for kind action"},
-        RejectCase{"provision_needs_key",
-                   R"({"kind":"provision","source":{"system":"s","event_id":"1"},"time":"2026-01-01T00:00:00Z"})",
-                   "identity: kind provision needs identity or correlation_key"},
+        RejectCase{
+            "request_needs_correlation",
+            R"({"kind":"request","source":{"system":"s","event_id":"1"},"time":"2026-01-01T00:00:00Z"})",
+            "correlation_key: required for kind request"},
+        RejectCase{
+            "action_needs_identity",
+            R"({"kind":"action","source":{"system":"s","event_id":"1"},"time":"2026-01-01T00:00:00Z"})",
+            "identity: required for kind action"},
+        RejectCase{
+            "provision_needs_key",
+            R"({"kind":"provision","source":{"system":"s","event_id":"1"},"time":"2026-01-01T00:00:00Z"})",
+            "identity: kind provision needs identity or correlation_key"},
         RejectCase{"identity_too_long", Base(R"(,"identity":")" + std::string(1025, 'k') + "\""),
                    "identity: longer than 1024 bytes"}),
     [](const auto& p) { return std::string(p.param.name); });

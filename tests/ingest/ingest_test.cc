@@ -117,7 +117,8 @@ TEST_P(IngestRejectTest, QuarantinesWithReasonAndKeepsGoing) {
   // The prefix must end where a word ends, so "byte 10" cannot pass for "byte 102".
   if (r.reason.size() > b.reason_prefix.size()) {
     char next = r.reason[b.reason_prefix.size()];
-    EXPECT_TRUE(next == ' ' || next == ',' || next == '(' || next == ';' || next == ':' || next == '"')
+    EXPECT_TRUE(next == ' ' || next == ',' || next == '(' || next == ';' || next == ':' ||
+                next == '"')
         << r.reason;
   }
   EXPECT_EQ(r.ToString(), "in.jsonl:2: " + b.field + ": " + r.reason);
@@ -156,9 +157,10 @@ INSTANTIATE_TEST_SUITE_P(
                 "must be a string, got a number"},
         BadLine{"missing_required", R"({"kind":"signal","time":"2026-01-01T00:00:00Z"})", "source",
                 "required field is missing"},
-        BadLine{"unknown_kind",
-                R"({"kind":"teleport","source":{"system":"s","event_id":"x"},"time":"2026-01-01T00:00:00Z"})",
-                "kind", "unknown kind \"teleport\""},
+        BadLine{
+            "unknown_kind",
+            R"({"kind":"teleport","source":{"system":"s","event_id":"x"},"time":"2026-01-01T00:00:00Z"})",
+            "kind", "unknown kind \"teleport\""},
         BadLine{"no_offset", Event("", "2026-01-01T00:00:00.123"), "time",
                 "not an RFC 3339 date-time with offset (missing offset"},
         BadLine{"conflict", ActionLine(1, "aws:accesskey:DIFFERENT"), "source.event_id",

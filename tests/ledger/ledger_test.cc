@@ -212,8 +212,9 @@ TEST(LedgerTest, KeepsRawBytesAndCommitsToThemWithASaltedHash) {
   EXPECT_EQ(leaf->envelope.raw->salted_sha256,
             std::string(crypto::AsBytes(crypto::Sha256((*rr)->salt, raw))));
   // The unsalted hash of the raw bytes appears nowhere in the leaf.
-  EXPECT_EQ(leaf->envelope.raw->salted_sha256.find(std::string(crypto::AsBytes(crypto::Sha256(raw)))),
-            std::string::npos);
+  EXPECT_EQ(
+      leaf->envelope.raw->salted_sha256.find(std::string(crypto::AsBytes(crypto::Sha256(raw)))),
+      std::string::npos);
   EXPECT_EQ(leaf->envelope.ingested_ns, testing::kTestEpochNs);
 }
 

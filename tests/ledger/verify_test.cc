@@ -5,8 +5,8 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
-#include "ledger/ledger.h"
 #include "base/encoding.h"
+#include "ledger/ledger.h"
 #include "testing/ledger_fixture.h"
 
 namespace nhitrace::ledger {
@@ -92,7 +92,8 @@ TEST_F(VerifyTest, OneEditedByteOfALeafIsNamed) {
 
 TEST_F(VerifyTest, AnEditWithARecomputedHashIsStillCaughtByTheTree) {
   // A careful forger also recomputes the leaf hash: then only the tree and checkpoints can tell.
-  Sql("UPDATE events SET leaf = CAST(replace(CAST(leaf AS TEXT), 'bucket/4\"', 'bucket/Z\"') AS BLOB)"
+  Sql("UPDATE events SET leaf = CAST(replace(CAST(leaf AS TEXT), 'bucket/4\"', 'bucket/Z\"') AS "
+      "BLOB)"
       " WHERE seq = 4");
   store::StoreOptions so;
   so.path = f_.store_path();
@@ -133,9 +134,10 @@ TEST_F(VerifyTest, AnInsertedRowIsNamed) {
   // A copy of seq 3 appended as seq 20 with another source id (the unique key forbids an exact
   // copy), its own leaf hash recomputed.
   Sql("INSERT INTO events(seq, leaf, leaf_hash, content_hash, kind, time_ns, ingested_ns, "
-      "source_system, source_event_id, correlation_key, identity_key, actor_id, raw_id) "
-      "SELECT 20, leaf, leaf_hash, content_hash, kind, time_ns, ingested_ns, source_system, "
-      "'forged', correlation_key, identity_key, actor_id, raw_id FROM events WHERE seq = 3");
+      "source_system, source_event_id, correlation_key, identity_key, actor_id, raw_id, "
+      "tree_nodes) SELECT 20, leaf, leaf_hash, content_hash, kind, time_ns, ingested_ns, "
+      "source_system, 'forged', correlation_key, identity_key, actor_id, raw_id, tree_nodes "
+      "FROM events WHERE seq = 3");
   VerifyReport r = Run();
   EXPECT_FALSE(r.ok());
   EXPECT_EQ(*r.first_bad_seq, 20u) << Problems(r);
@@ -163,10 +165,23 @@ TEST_F(VerifyTest, AChangedStoredHashIsNamed) {
 }
 
 TEST_F(VerifyTest, AChangedTreeNodeIsNamed) {
-  Sql("UPDATE tree_nodes SET hash = zeroblob(32) WHERE level = 2 AND idx = 1");
+  // Node (2, 1) is the second hash in the row of leaf 7, which completed it.
+  Sql("UPDATE events SET tree_nodes = substr(tree_nodes, 1, 32) || zeroblob(32) || "
+      "substr(tree_nodes, 65) WHERE seq = 7");
   VerifyReport r = Run();
   EXPECT_FALSE(r.ok());
   EXPECT_EQ(*r.first_bad_seq, 4u) << Problems(r);  // level 2 index 1 covers seq 4-7
+}
+
+TEST_F(VerifyTest, ATruncatedNodeBlobIsAFindingNotACrash) {
+  // Regression: a short tree_nodes blob made verify throw std::out_of_range.
+  Sql("UPDATE events SET tree_nodes = x'' WHERE seq = 11");
+  VerifyReport r = Run();
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(*r.first_bad_seq, 11u) << Problems(r);  // the row whose stored nodes are damaged
+  EXPECT_NE(Problems(r).find("seq 11: holds 0 tree node hashes where the tree completes 2"),
+            std::string::npos)
+      << Problems(r);
 }
 
 TEST_F(VerifyTest, AnIndexColumnThatLiesIsNamed) {

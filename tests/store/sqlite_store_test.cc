@@ -1,10 +1,9 @@
-#include "store/store.h"
-
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
 
 #include "base/file.h"
+#include "store/store.h"
 #include "testing/temp_dir.h"
 
 namespace nhitrace::store {
@@ -25,6 +24,10 @@ EventRow Row(uint64_t seq, const std::string& event_id, const std::string& corre
   r.source_event_id = event_id;
   r.correlation_key = correlation;
   r.identity_key = "id-" + std::to_string(seq % 2);
+  // Leaf k completes as many nodes as k has trailing 1 bits; fill them with recognisable bytes.
+  for (uint64_t k = seq, level = 1; k & 1; k >>= 1, ++level) {
+    r.tree_nodes.append(32, static_cast<char>(0x40 + level));
+  }
   return r;
 }
 
@@ -82,7 +85,7 @@ TEST(SqliteStoreTest, WritesAreVisibleOnlyAfterCommit) {
   {
     auto txn = store->BeginWrite();
     ASSERT_TRUE(txn.ok());
-    ASSERT_TRUE((*txn)->InsertEvent(Row(0, "a")).ok());
+    ASSERT_TRUE(*(*txn)->InsertEvent(Row(0, "a")));
     auto found = (*txn)->FindBySource("sys", "a");
     ASSERT_TRUE(found.ok() && found->has_value());  // own writes are visible
     EXPECT_EQ((*found)->seq, 0u);
@@ -93,8 +96,8 @@ TEST(SqliteStoreTest, WritesAreVisibleOnlyAfterCommit) {
     auto txn = store->BeginWrite();
     ASSERT_TRUE(txn.ok());
     EXPECT_EQ(store->BeginWrite().status().code(), StatusCode::kFailedPrecondition);
-    ASSERT_TRUE((*txn)->InsertEvent(Row(0, "a")).ok());
-    ASSERT_TRUE((*txn)->InsertEvent(Row(1, "b", "REQ-1")).ok());
+    ASSERT_TRUE(*(*txn)->InsertEvent(Row(0, "a")));
+    ASSERT_TRUE(*(*txn)->InsertEvent(Row(1, "b", "REQ-1")));
     ASSERT_TRUE((*txn)->Commit().ok());
   }
   EXPECT_EQ(*store->EventCount(), 2u);
@@ -105,14 +108,48 @@ TEST(SqliteStoreTest, WritesAreVisibleOnlyAfterCommit) {
   EXPECT_FALSE(store->GetEvent(2)->has_value());
 }
 
-TEST(SqliteStoreTest, SourceIdentityIsUnique) {
+TEST(SqliteStoreTest, SourceIdentityIsUniqueAndASecondInsertIsRefused) {
   TempDir dir;
   auto store = Create(dir);
   ASSERT_TRUE(store);
   auto txn = store->BeginWrite();
   ASSERT_TRUE(txn.ok());
-  ASSERT_TRUE((*txn)->InsertEvent(Row(0, "a")).ok());
-  EXPECT_EQ((*txn)->InsertEvent(Row(1, "a")).code(), StatusCode::kAborted);
+  EXPECT_TRUE(*(*txn)->InsertEvent(Row(0, "a")));
+  auto again = (*txn)->InsertEvent(Row(1, "a"));
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(*again);  // refused, not an error
+  // The sequence number is still a primary key: reusing one is an error.
+  EXPECT_EQ((*txn)->InsertEvent(Row(0, "b")).status().code(), StatusCode::kAborted);
+  ASSERT_TRUE((*txn)->Commit().ok());
+  EXPECT_EQ(*store->EventCount(), 1u);
+}
+
+TEST(SqliteStoreTest, TreeNodesAreReadFromTheRowOfTheLeafThatCompletedThem) {
+  TempDir dir;
+  auto store = Create(dir);
+  ASSERT_TRUE(store);
+  {
+    auto txn = store->BeginWrite();
+    ASSERT_TRUE(txn.ok());
+    for (uint64_t i = 0; i < 8; ++i) ASSERT_TRUE(*(*txn)->InsertEvent(Row(i, std::to_string(i))));
+    ASSERT_TRUE((*txn)->Commit().ok());
+  }
+  // (3, 0) is completed by leaf 7 (its third hash); (1, 2) by leaf 5 (its first); (2, 1) by 7.
+  std::vector<NodeId> ids = {{3, 0}, {1, 2}, {2, 1}, {0, 6}};
+  auto nodes = store->nodes().ReadNodes(ids);
+  ASSERT_TRUE(nodes.ok()) << nodes.status().ToString();
+  Hash l3, l1, l2;
+  l3.fill(0x43);
+  l1.fill(0x41);
+  l2.fill(0x42);
+  EXPECT_EQ((*nodes)[0], l3);
+  EXPECT_EQ((*nodes)[1], l1);
+  EXPECT_EQ((*nodes)[2], l2);
+  EXPECT_EQ((*nodes)[3], Row(6, "6").leaf_hash);
+  std::vector<NodeId> missing = {{1, 4}};  // would be leaf 9's
+  EXPECT_EQ(store->nodes().ReadNodes(missing).status().code(), StatusCode::kNotFound);
+  std::vector<NodeId> absurd = {{62, 5}};
+  EXPECT_EQ(store->nodes().ReadNodes(absurd).status().code(), StatusCode::kNotFound);
 }
 
 TEST(SqliteStoreTest, QueryBindsValuesSoSqlInValuesIsInert) {
@@ -122,9 +159,9 @@ TEST(SqliteStoreTest, QueryBindsValuesSoSqlInValuesIsInert) {
   {
     auto txn = store->BeginWrite();
     ASSERT_TRUE(txn.ok());
-    ASSERT_TRUE((*txn)->InsertEvent(Row(0, "a", "REQ-1")).ok());
-    ASSERT_TRUE((*txn)->InsertEvent(Row(1, "b", "x' OR '1'='1")).ok());
-    ASSERT_TRUE((*txn)->InsertEvent(Row(2, "c", "REQ-1")).ok());
+    ASSERT_TRUE(*(*txn)->InsertEvent(Row(0, "a", "REQ-1")));
+    ASSERT_TRUE(*(*txn)->InsertEvent(Row(1, "b", "x' OR '1'='1")));
+    ASSERT_TRUE(*(*txn)->InsertEvent(Row(2, "c", "REQ-1")));
     ASSERT_TRUE((*txn)->Commit().ok());
   }
   EventQuery q;
@@ -149,7 +186,7 @@ TEST(SqliteStoreTest, QueryBindsValuesSoSqlInValuesIsInert) {
   EXPECT_EQ((*rows)[0].seq, 1u);
 }
 
-TEST(SqliteStoreTest, NodesCheckpointsQuarantineAndMeta) {
+TEST(SqliteStoreTest, RawCheckpointsQuarantineAndMeta) {
   TempDir dir;
   auto store = Create(dir);
   ASSERT_TRUE(store);
@@ -158,9 +195,17 @@ TEST(SqliteStoreTest, NodesCheckpointsQuarantineAndMeta) {
   {
     auto txn = store->BeginWrite();
     ASSERT_TRUE(txn.ok());
-    ASSERT_TRUE((*txn)->InsertEvent(Row(0, "a")).ok());
-    ASSERT_TRUE((*txn)->PutNode({1, 0}, h).ok());
-    EXPECT_EQ((*txn)->PutNode({1, 0}, h).code(), StatusCode::kAborted);  // never overwritten
+    EventRow e = Row(0, "a");
+    e.raw_id = 0;
+    ASSERT_TRUE(*(*txn)->InsertEvent(e));
+    RawRow raw;
+    raw.id = 0;
+    raw.salt = std::string(32, 's');
+    raw.bytes = std::string("line\0bytes", 10);
+    raw.salted_sha256 = std::string(32, 'd');
+    raw.size = 10;
+    ASSERT_TRUE((*txn)->InsertRaw(raw).ok());
+    EXPECT_EQ((*txn)->InsertRaw(raw).code(), StatusCode::kAborted);  // never overwritten
     ASSERT_TRUE((*txn)->InsertCheckpoint({1, h, "note-1\n", 7}).ok());
     ASSERT_TRUE((*txn)->InsertCheckpoint({0, h, "note-0\n", 6}).ok());
     QuarantineRow q;
@@ -177,13 +222,11 @@ TEST(SqliteStoreTest, NodesCheckpointsQuarantineAndMeta) {
     ASSERT_TRUE((*txn)->SetMeta("k", "v2").ok());
     ASSERT_TRUE((*txn)->Commit().ok());
   }
-  std::vector<NodeId> ids = {{0, 0}, {1, 0}};
-  auto nodes = store->nodes().ReadNodes(ids);
-  ASSERT_TRUE(nodes.ok());
-  EXPECT_EQ((*nodes)[0], Row(0, "a").leaf_hash);
-  EXPECT_EQ((*nodes)[1], h);
-  std::vector<NodeId> missing = {{2, 0}};
-  EXPECT_EQ(store->nodes().ReadNodes(missing).status().code(), StatusCode::kNotFound);
+  auto raw = store->GetRawForEvent(0);
+  ASSERT_TRUE(raw.ok() && raw->has_value());
+  EXPECT_EQ((*raw)->bytes, std::string("line\0bytes", 10));
+  EXPECT_EQ((*raw)->salt, std::string(32, 's'));
+  EXPECT_FALSE((*raw)->erased_ns);
   EXPECT_EQ((*store->LatestCheckpoint())->note, "note-1\n");
   EXPECT_EQ((*store->CheckpointAt(0))->note, "note-0\n");
   EXPECT_FALSE(store->CheckpointAt(5)->has_value());

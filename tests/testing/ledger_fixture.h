@@ -1,10 +1,10 @@
 // A ledger in a temporary directory, for tests of the ledger and what builds on it.
 #pragma once
 
-#include <gtest/gtest.h>
-
 #include <memory>
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "base/time.h"
 #include "event/codec.h"

@@ -1,17 +1,17 @@
 // Running the nhitrace binary (or any program) from black-box tests.
 #pragma once
 
-#include <sys/types.h>
-
 #include <string>
 #include <vector>
+
+#include <sys/types.h>
 
 namespace nhitrace::testing {
 
 struct ProcessResult {
-  int exit_code = -1;   // exit status, or 128 + signal
-  std::string out;      // stdout
-  std::string err;      // stderr
+  int exit_code = -1;  // exit status, or 128 + signal
+  std::string out;     // stdout
+  std::string err;     // stderr
 };
 
 // Runs argv[0] (a path) with the arguments, feeding `input` on stdin, and waits.

@@ -4,11 +4,11 @@
 // skipped with a message saying so, never failed and never silently passed.
 #pragma once
 
-#include <gtest/gtest.h>
-
 #include <cstdlib>
 #include <filesystem>
 #include <string>
+
+#include <gtest/gtest.h>
 
 namespace nhitrace::testing {
 
@@ -25,9 +25,9 @@ inline std::filesystem::path SharedPath(const std::string& rel) { return SharedD
 }  // namespace nhitrace::testing
 
 // Skips the current test unless ../shared/<rel> exists; declares `shared_path` for it.
-#define NHI_REQUIRE_SHARED(rel)                                                           \
-  const std::filesystem::path shared_path = ::nhitrace::testing::SharedPath(rel);         \
-  if (!std::filesystem::exists(shared_path)) {                                            \
-    GTEST_SKIP() << "needs " << shared_path.string()                                      \
-                 << " (the shared test data; set NHITRACE_SHARED_DIR to its location)";   \
+#define NHI_REQUIRE_SHARED(rel)                                                         \
+  const std::filesystem::path shared_path = ::nhitrace::testing::SharedPath(rel);       \
+  if (!std::filesystem::exists(shared_path)) {                                          \
+    GTEST_SKIP() << "needs " << shared_path.string()                                    \
+                 << " (the shared test data; set NHITRACE_SHARED_DIR to its location)"; \
   }

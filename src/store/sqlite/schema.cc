@@ -11,7 +11,8 @@ CREATE TABLE meta (
 ) WITHOUT ROWID;
 
 -- The original records, as received. The leaf commits to salted_sha256 = SHA-256(salt||bytes),
--- so salt and bytes can be erased (right to erasure) while every proof still verifies.
+-- so salt and bytes can be erased (right to erasure) while every proof still verifies. The id
+-- is the seq of the event that owns the record.
 CREATE TABLE raw_records (
   id            INTEGER PRIMARY KEY,
   salt          BLOB,
@@ -21,8 +22,10 @@ CREATE TABLE raw_records (
   erased_ns     INTEGER
 );
 
--- One row per ledger leaf; seq is the leaf index. Everything but leaf and leaf_hash is derived
--- from leaf for lookups, and `nhitrace verify` re-derives and compares it.
+-- One row per ledger leaf; seq is the leaf index. Everything but leaf, leaf_hash and tree_nodes
+-- is derived from leaf for lookups, and `nhitrace verify` re-derives and compares it.
+-- tree_nodes holds the hashes of the perfect subtrees this leaf completes (level 1 first): leaf
+-- k completes node (L, ((k+1) >> L) - 1) for L = 1 .. trailing ones of k. Level 0 is leaf_hash.
 CREATE TABLE events (
   seq             INTEGER PRIMARY KEY,
   leaf            BLOB NOT NULL,
@@ -36,20 +39,13 @@ CREATE TABLE events (
   correlation_key TEXT,
   identity_key    TEXT,
   actor_id        TEXT,
-  raw_id          INTEGER REFERENCES raw_records(id),
+  tree_nodes      BLOB NOT NULL,
+  raw_id          INTEGER,
   UNIQUE (source_system, source_event_id)
 );
 CREATE INDEX events_by_correlation ON events(correlation_key) WHERE correlation_key IS NOT NULL;
 CREATE INDEX events_by_identity ON events(identity_key, time_ns) WHERE identity_key IS NOT NULL;
 CREATE INDEX events_by_time ON events(time_ns);
-
--- Hashes of the perfect subtrees of level >= 1 (level 0 is events.leaf_hash).
-CREATE TABLE tree_nodes (
-  level INTEGER NOT NULL,
-  idx   INTEGER NOT NULL,
-  hash  BLOB NOT NULL,
-  PRIMARY KEY (level, idx)
-) WITHOUT ROWID;
 
 -- Every published signed checkpoint.
 CREATE TABLE checkpoints (

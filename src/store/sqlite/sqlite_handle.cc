@@ -15,18 +15,23 @@ Status SqliteError(sqlite3* db, int rc, std::string_view what) {
     }
   }
   switch (rc & 0xff) {
-    case SQLITE_CONSTRAINT: return AbortedError(std::move(m));
+    case SQLITE_CONSTRAINT:
+      return AbortedError(std::move(m));
     case SQLITE_CORRUPT:
-    case SQLITE_NOTADB: return DataLossError(std::move(m));
+    case SQLITE_NOTADB:
+      return DataLossError(std::move(m));
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
     case SQLITE_IOERR:
     case SQLITE_FULL:
-    case SQLITE_CANTOPEN: return UnavailableError(std::move(m));
+    case SQLITE_CANTOPEN:
+      return UnavailableError(std::move(m));
     case SQLITE_READONLY:
     case SQLITE_PERM:
-    case SQLITE_AUTH: return PermissionDeniedError(std::move(m));
-    default: return InternalError(std::move(m));
+    case SQLITE_AUTH:
+      return PermissionDeniedError(std::move(m));
+    default:
+      return InternalError(std::move(m));
   }
 }
 

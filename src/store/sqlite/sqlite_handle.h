@@ -2,13 +2,13 @@
 // SQLite result codes to Status. Internal to the SQLite backend.
 #pragma once
 
-#include <sqlite3.h>
-
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include <sqlite3.h>
 
 #include "base/status.h"
 

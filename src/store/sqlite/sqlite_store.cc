@@ -1,9 +1,9 @@
 #include "store/sqlite/sqlite_store.h"
 
+#include <cstring>
+
 #include <fcntl.h>
 #include <unistd.h>
-
-#include <cstring>
 
 #include "base/file.h"
 #include "store/sqlite/schema.h"
@@ -14,7 +14,7 @@ namespace {
 
 constexpr char kEventColumns[] =
     "seq, leaf, leaf_hash, content_hash, kind, time_ns, ingested_ns, source_system, "
-    "source_event_id, correlation_key, identity_key, actor_id, raw_id";
+    "source_event_id, correlation_key, identity_key, actor_id, raw_id, tree_nodes";
 
 Result<Hash> HashColumn(const Statement& s, int col, std::string_view what) {
   auto h = crypto::HashFromBytes(s.ColumnBlob(col));
@@ -39,6 +39,7 @@ Result<EventRow> ReadEventRow(const Statement& s) {
   r.identity_key = std::string(s.ColumnText(10));
   r.actor_id = std::string(s.ColumnText(11));
   if (!s.ColumnIsNull(12)) r.raw_id = s.ColumnInt(12);
+  r.tree_nodes = std::string(s.ColumnBlob(13));
   return r;
 }
 
@@ -152,31 +153,15 @@ class SqliteStore final : public Store {
 
   Status ScanEvents(uint64_t from, const std::function<Status(const EventRow&)>& fn) override {
     NHI_ASSIGN_OR_RETURN(
-        Statement s, Statement::Prepare(db_.get(), std::string("SELECT ") + kEventColumns +
-                                                       " FROM events WHERE seq >= ?1 ORDER BY seq"));
+        Statement s,
+        Statement::Prepare(db_.get(), std::string("SELECT ") + kEventColumns +
+                                          " FROM events WHERE seq >= ?1 ORDER BY seq"));
     s.BindInt(1, static_cast<int64_t>(from));
     for (;;) {
       NHI_ASSIGN_OR_RETURN(auto r, s.Step());
       if (r == Statement::StepResult::kDone) return OkStatus();
       NHI_ASSIGN_OR_RETURN(EventRow row, ReadEventRow(s));
       NHI_RETURN_IF_ERROR(fn(row));
-    }
-  }
-
-  Status ScanNodes(const std::function<Status(const NodeId&, const Hash&)>& fn) override {
-    NHI_ASSIGN_OR_RETURN(Statement s, Statement::Prepare(db_.get(),
-                                                         "SELECT level, idx, hash FROM tree_nodes "
-                                                         "ORDER BY level, idx"));
-    for (;;) {
-      NHI_ASSIGN_OR_RETURN(auto r, s.Step());
-      if (r == Statement::StepResult::kDone) return OkStatus();
-      NodeId id{static_cast<uint32_t>(s.ColumnInt(0)), static_cast<uint64_t>(s.ColumnInt(1))};
-      auto h = crypto::HashFromBytes(s.ColumnBlob(2));
-      if (!h) {
-        return DataLossError("tree node (" + std::to_string(id.level) + ", " +
-                             std::to_string(id.index) + ") is not a 32-byte hash");
-      }
-      NHI_RETURN_IF_ERROR(fn(id, *h));
     }
   }
 
@@ -200,9 +185,9 @@ class SqliteStore final : public Store {
   }
 
   Result<std::vector<CheckpointRow>> ListCheckpoints() override {
-    NHI_ASSIGN_OR_RETURN(Statement s,
-                         Statement::Prepare(db_.get(), "SELECT size, root, note, created_ns FROM "
-                                                       "checkpoints ORDER BY size"));
+    NHI_ASSIGN_OR_RETURN(Statement s, Statement::Prepare(db_.get(),
+                                                         "SELECT size, root, note, created_ns FROM "
+                                                         "checkpoints ORDER BY size"));
     std::vector<CheckpointRow> out;
     for (;;) {
       NHI_ASSIGN_OR_RETURN(auto r, s.Step());
@@ -242,7 +227,8 @@ class SqliteStore final : public Store {
   }
 
   Result<uint64_t> QuarantineCount() override {
-    NHI_ASSIGN_OR_RETURN(Statement s, Statement::Prepare(db_.get(), "SELECT count(*) FROM quarantine"));
+    NHI_ASSIGN_OR_RETURN(Statement s,
+                         Statement::Prepare(db_.get(), "SELECT count(*) FROM quarantine"));
     NHI_ASSIGN_OR_RETURN(auto r, s.Step());
     (void)r;
     return static_cast<uint64_t>(s.ColumnInt(0));
@@ -250,29 +236,30 @@ class SqliteStore final : public Store {
 
   Result<std::unique_ptr<WriteTxn>> BeginWrite() override;
 
-  // Used by the reader and the write transaction.
+  // Used by the reader and the write transaction. Node (L, i) lives in the row of the leaf
+  // that completed it, k = ((i + 1) << L) - 1: level 0 is that row's leaf_hash, level L >= 1 the
+  // L-th hash of its tree_nodes.
   Result<std::vector<Hash>> ReadNodes(std::span<const NodeId> ids) {
     std::vector<Hash> out;
     out.reserve(ids.size());
     for (const NodeId& id : ids) {
-      Statement& s = id.level == 0 ? get_leaf_hash_ : get_node_;
-      ResetGuard g(s);
-      if (id.level == 0) {
-        s.BindInt(1, static_cast<int64_t>(id.index));
-      } else {
-        s.BindInt(1, id.level);
-        s.BindInt(2, static_cast<int64_t>(id.index));
+      auto name = [&] {
+        return "tree node (level " + std::to_string(id.level) + ", index " +
+               std::to_string(id.index) + ")";
+      };
+      if (id.level >= 63 || id.index >= (uint64_t{1} << (63 - id.level))) {
+        return NotFoundError(name() + " is beyond any stored tree");
       }
-      NHI_ASSIGN_OR_RETURN(auto r, s.Step());
-      if (r == Statement::StepResult::kDone) {
-        return NotFoundError("tree node (level " + std::to_string(id.level) + ", index " +
-                             std::to_string(id.index) + ") is not stored");
-      }
-      auto h = crypto::HashFromBytes(s.ColumnBlob(0));
-      if (!h) {
-        return DataLossError("tree node (level " + std::to_string(id.level) + ", index " +
-                             std::to_string(id.index) + ") is not a 32-byte hash");
-      }
+      uint64_t k = ((id.index + 1) << id.level) - 1;
+      ResetGuard g(get_node_);
+      get_node_.BindInt(1, static_cast<int64_t>(k));
+      NHI_ASSIGN_OR_RETURN(auto r, get_node_.Step());
+      if (r == Statement::StepResult::kDone) return NotFoundError(name() + " is not stored");
+      std::string_view bytes = id.level == 0 ? get_node_.ColumnBlob(0) : get_node_.ColumnBlob(1);
+      size_t off = id.level == 0 ? 0 : (id.level - 1) * size_t{32};
+      auto h =
+          bytes.size() >= off + 32 ? crypto::HashFromBytes(bytes.substr(off, 32)) : std::nullopt;
+      if (!h) return DataLossError(name() + " is missing from the row of seq " + std::to_string(k));
       out.push_back(*h);
     }
     return out;
@@ -282,8 +269,7 @@ class SqliteStore final : public Store {
   bool write_open_ = false;
 
   // Statements used by the write transaction.
-  Statement find_source_, insert_event_, insert_raw_, put_node_, insert_cp_, insert_q_,
-      set_meta_;
+  Statement find_source_, insert_event_, insert_raw_, insert_cp_, insert_q_, set_meta_;
 
  private:
   Status Migrate();
@@ -293,8 +279,7 @@ class SqliteStore final : public Store {
   bool durable_;
   int schema_version_ = 0;
   SqliteNodeReader reader_;
-  Statement get_meta_, max_seq_, get_event_, get_raw_, latest_cp_, cp_at_, get_leaf_hash_,
-      get_node_;
+  Statement get_meta_, max_seq_, get_event_, get_raw_, latest_cp_, cp_at_, get_node_;
 };
 
 Result<std::vector<Hash>> SqliteNodeReader::ReadNodes(std::span<const NodeId> ids) {
@@ -325,7 +310,7 @@ class SqliteWriteTxn final : public WriteTxn {
     return std::optional<ExistingEvent>(std::move(e));
   }
 
-  Status InsertEvent(const EventRow& row) override {
+  Result<bool> InsertEvent(const EventRow& row) override {
     Statement& st = s_->insert_event_;
     st.BindInt(1, static_cast<int64_t>(row.seq));
     st.BindBlob(2, row.leaf, true);
@@ -348,28 +333,20 @@ class SqliteWriteTxn final : public WriteTxn {
     } else {
       st.BindNull(13);
     }
+    st.BindBlob(14, row.tree_nodes, true);
     Status s = st.Run();
     st.Reset();
-    return s.WithContext("insert event " + std::to_string(row.seq));
+    if (!s.ok()) return s.WithContext("insert event " + std::to_string(row.seq));
+    return sqlite3_changes(s_->db()) == 1;
   }
 
-  Result<int64_t> InsertRaw(const RawRow& row) override {
+  Status InsertRaw(const RawRow& row) override {
     Statement& st = s_->insert_raw_;
-    st.BindBlob(1, row.salt, true);
-    st.BindBlob(2, row.bytes, true);
-    st.BindBlob(3, row.salted_sha256, true);
-    st.BindInt(4, static_cast<int64_t>(row.size));
-    Status s = st.Run();
-    st.Reset();
-    NHI_RETURN_IF_ERROR(s);
-    return sqlite3_last_insert_rowid(s_->db());
-  }
-
-  Status PutNode(const NodeId& id, const Hash& hash) override {
-    Statement& st = s_->put_node_;
-    st.BindInt(1, id.level);
-    st.BindInt(2, static_cast<int64_t>(id.index));
-    st.BindBlob(3, crypto::AsBytes(hash), true);
+    st.BindInt(1, row.id);
+    st.BindBlob(2, row.salt, true);
+    st.BindBlob(3, row.bytes, true);
+    st.BindBlob(4, row.salted_sha256, true);
+    st.BindInt(5, static_cast<int64_t>(row.size));
     Status s = st.Run();
     st.Reset();
     return s;
@@ -461,8 +438,9 @@ Status SqliteStore::Migrate() {
     Status s = Exec(db_.get(), m.sql);
     if (s.ok()) {
       auto ins = Statement::Prepare(
-          db_.get(), "INSERT INTO schema_migrations(version, description, applied_ns) "
-                     "VALUES (?1, ?2, CAST((julianday('now') - 2440587.5) * 86400e9 AS INTEGER))");
+          db_.get(),
+          "INSERT INTO schema_migrations(version, description, applied_ns) "
+          "VALUES (?1, ?2, CAST((julianday('now') - 2440587.5) * 86400e9 AS INTEGER))");
       if (!ins.ok()) {
         s = ins.status();
       } else {
@@ -490,26 +468,32 @@ Status SqliteStore::PrepareAll() {
       {&get_meta_, "SELECT value FROM meta WHERE key = ?1"},
       {&max_seq_, "SELECT max(seq) FROM events"},
       {&get_event_, std::string("SELECT ") + kEventColumns + " FROM events WHERE seq = ?1"},
-      {&get_raw_, "SELECT id, salt, bytes, salted_sha256, size, erased_ns FROM raw_records "
-                  "WHERE id = ?1"},
-      {&latest_cp_, "SELECT size, root, note, created_ns FROM checkpoints ORDER BY size DESC "
-                    "LIMIT 1"},
+      {&get_raw_,
+       "SELECT id, salt, bytes, salted_sha256, size, erased_ns FROM raw_records "
+       "WHERE id = ?1"},
+      {&latest_cp_,
+       "SELECT size, root, note, created_ns FROM checkpoints ORDER BY size DESC "
+       "LIMIT 1"},
       {&cp_at_, "SELECT size, root, note, created_ns FROM checkpoints WHERE size = ?1"},
-      {&get_leaf_hash_, "SELECT leaf_hash FROM events WHERE seq = ?1"},
-      {&get_node_, "SELECT hash FROM tree_nodes WHERE level = ?1 AND idx = ?2"},
-      {&find_source_, "SELECT seq, content_hash FROM events WHERE source_system = ?1 AND "
-                      "source_event_id = ?2"},
+      {&get_node_, "SELECT leaf_hash, tree_nodes FROM events WHERE seq = ?1"},
+      {&find_source_,
+       "SELECT seq, content_hash FROM events WHERE source_system = ?1 AND "
+       "source_event_id = ?2"},
       {&insert_event_, std::string("INSERT INTO events(") + kEventColumns +
-                           ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"},
-      {&insert_raw_, "INSERT INTO raw_records(salt, bytes, salted_sha256, size) "
-                     "VALUES (?1, ?2, ?3, ?4)"},
-      {&put_node_, "INSERT INTO tree_nodes(level, idx, hash) VALUES (?1, ?2, ?3)"},
-      {&insert_cp_, "INSERT INTO checkpoints(size, root, note, created_ns) VALUES (?1, ?2, ?3, ?4)"},
-      {&insert_q_, "INSERT INTO quarantine(received_ns, source, line, format, field, reason, raw, "
-                   "raw_size, raw_sha256, truncated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
-                   "?10)"},
-      {&set_meta_, "INSERT INTO meta(key, value) VALUES (?1, ?2) "
-                   "ON CONFLICT(key) DO UPDATE SET value = excluded.value"},
+                           ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
+                           "?14) ON CONFLICT(source_system, source_event_id) DO NOTHING"},
+      {&insert_raw_,
+       "INSERT INTO raw_records(id, salt, bytes, salted_sha256, size) "
+       "VALUES (?1, ?2, ?3, ?4, ?5)"},
+      {&insert_cp_,
+       "INSERT INTO checkpoints(size, root, note, created_ns) VALUES (?1, ?2, ?3, ?4)"},
+      {&insert_q_,
+       "INSERT INTO quarantine(received_ns, source, line, format, field, reason, raw, "
+       "raw_size, raw_sha256, truncated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+       "?10)"},
+      {&set_meta_,
+       "INSERT INTO meta(key, value) VALUES (?1, ?2) "
+       "ON CONFLICT(key) DO UPDATE SET value = excluded.value"},
   };
   for (Item& it : items) {
     NHI_ASSIGN_OR_RETURN(*it.s, Statement::Prepare(db_.get(), it.sql));
@@ -532,8 +516,8 @@ Status SqliteStore::Init(const StoreOptions& options) {
       return UnavailableError(options.path + ": cannot switch the database to WAL mode");
     }
   }
-  NHI_RETURN_IF_ERROR(Exec(db_.get(), durable_ ? "PRAGMA synchronous = FULL"
-                                               : "PRAGMA synchronous = NORMAL"));
+  NHI_RETURN_IF_ERROR(
+      Exec(db_.get(), durable_ ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL"));
   NHI_RETURN_IF_ERROR(Exec(db_.get(), "PRAGMA secure_delete = ON"));
   NHI_RETURN_IF_ERROR(Exec(db_.get(), "PRAGMA cache_size = -32768"));  // 32 MiB
   NHI_RETURN_IF_ERROR(Exec(db_.get(), "PRAGMA temp_store = MEMORY"));
@@ -548,8 +532,8 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const StoreOptions& options) {
   if (options.create) {
     // Create the file ourselves so that it is private (0600) from the first byte; SQLite gives
     // its WAL and shared-memory files the same permissions.
-    UniqueFd fd(::open(options.path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                       0600));
+    UniqueFd fd(
+        ::open(options.path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (!fd.valid()) {
       int err = errno;
       std::string m = options.path + ": cannot create the store: " + ErrnoMessage(err);
