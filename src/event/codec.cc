@@ -4,6 +4,7 @@
 
 #include "base/encoding.h"
 #include "base/time.h"
+#include "base/utf8.h"
 #include "crypto/sha256.h"
 #include "json/canonical.h"
 #include "json/dom.h"
@@ -15,11 +16,42 @@ namespace {
 using simdjson::dom::element;
 using simdjson::dom::element_type;
 
+bool IsPlainName(std::string_view name) {
+  if (name.empty() || name.size() > 64) return false;
+  for (char c : name) {
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+          c == '_')) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// The path of member `name` under `parent`: "parent.name" for plain names; any other name
+// (empty, punctuation, control characters, longer than 64 bytes) appears as the JSON string
+// literal of its first 64 bytes in brackets, with ':' escaped, so that a path is always
+// printable and never contains ": " (which separates path and reason in messages).
 std::string Path(std::string_view parent, std::string_view name) {
-  if (parent.empty()) return std::string(name);
   std::string p(parent);
-  p += '.';
-  p += name;
+  if (IsPlainName(name)) {
+    if (!p.empty()) p += '.';
+    p += name;
+    return p;
+  }
+  std::string_view shown = name.substr(0, 64);
+  while (!shown.empty() && !IsValidUtf8(shown)) shown.remove_suffix(1);  // whole characters
+  std::string quoted;
+  json::AppendCanonicalString(shown, &quoted);
+  if (shown.size() < name.size()) quoted.insert(quoted.size() - 1, "...");
+  p += '[';
+  for (char c : quoted) {
+    if (c == ':') {
+      p += "\\u003a";
+    } else {
+      p += c;
+    }
+  }
+  p += ']';
   return p;
 }
 
@@ -581,7 +613,7 @@ std::string EncodeLeaf(std::string_view content, const LeafEnvelope& env) {
 Result<DecodedLeaf> DecodeLeaf(std::string_view leaf) {
   simdjson::dom::parser parser;
   element root;
-  if (auto err = parser.parse(leaf.data(), leaf.size(), true).get(root)) {
+  if (auto err = json::ParseJson(parser, leaf, &root)) {
     return LeafError(simdjson::error_message(err));
   }
   if (root.type() != element_type::OBJECT) return LeafError("not an object");

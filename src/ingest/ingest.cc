@@ -171,7 +171,7 @@ class Preparer {
       return Reject(item, "record", "invalid UTF-8 at byte " + std::to_string(bad));
     }
     simdjson::dom::element root;
-    if (auto err = parser_.parse(line.data.data(), line.data.size(), true).get(root)) {
+    if (auto err = json::ParseJson(parser_, line.data, &root)) {
       return Reject(item, "record",
                     std::string("not valid JSON (") + simdjson::error_message(err) + ")");
     }

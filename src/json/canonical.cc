@@ -294,6 +294,17 @@ Status AppendCanonical(const simdjson::dom::element& value, std::string* out) {
   return AppendValue(value, out, 0);
 }
 
+simdjson::error_code ParseJson(simdjson::dom::parser& parser, std::string_view json,
+                               simdjson::dom::element* out) {
+  auto err = parser.parse(json.data(), json.size(), /*realloc_if_needed=*/true).get(*out);
+  if (err == simdjson::NUMBER_ERROR) {
+    if (std::optional<std::string> widened = WidenLongIntegers(json)) {
+      err = parser.parse(*widened).get(*out);  // the parser copies the text it needs
+    }
+  }
+  return err;
+}
+
 Result<std::string> Canonicalize(std::string_view json) {
   size_t bad = 0;
   if (!IsValidUtf8(json, &bad)) {
@@ -301,12 +312,7 @@ Result<std::string> Canonicalize(std::string_view json) {
   }
   simdjson::dom::parser parser;
   simdjson::dom::element root;
-  auto err = parser.parse(json.data(), json.size(), /*realloc_if_needed=*/true).get(root);
-  if (err == simdjson::NUMBER_ERROR) {
-    if (std::optional<std::string> widened = WidenLongIntegers(json)) {
-      err = parser.parse(*widened).get(root);  // the parser copies the text it needs
-    }
-  }
+  auto err = ParseJson(parser, json, &root);
   if (err) return InvalidArgumentError(std::string("JSON syntax: ") + simdjson::error_message(err));
   std::string out;
   out.reserve(json.size());

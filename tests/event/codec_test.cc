@@ -10,7 +10,7 @@ namespace {
 Result<NativeRecord> Decode(const std::string& line) {
   simdjson::dom::parser parser;
   simdjson::dom::element root;
-  if (parser.parse(line).get(root)) return InvalidArgumentError("test input is not JSON");
+  if (json::ParseJson(parser, line, &root)) return InvalidArgumentError("test input is not JSON");
   return DecodeNative(root);
 }
 
@@ -100,6 +100,30 @@ TEST(CodecTest, FarFutureWindowBoundsSaturateButEventTimesMustBeRepresentable) {
           R"({"kind":"signal","source":{"system":"s","event_id":"1"},"time":"9999-12-31T23:59:59Z"})")
           .substr(0, 6),
       "time: ");
+}
+
+// Regression (fuzz/regressions/native_event_fuzz/long-integer-attribute): 1e20 canonicalises to
+// an integer literal wider than 64 bits, which the leaf decoder must still read.
+TEST(CodecTest, NumbersBeyond64BitIntegersSurviveTheLeafRoundTrip) {
+  for (const char* n : {"1e20", "18446744073709551616", "-1e19", "123456789012345678901"}) {
+    auto r = Decode(Base(std::string(R"(,"attributes":{"n":)") + n + "}"));
+    ASSERT_TRUE(r.ok()) << n << ": " << r.status().ToString();
+    std::string leaf = EncodeLeaf(EncodeContent(r->event), LeafEnvelope{1, 0, std::nullopt});
+    auto d = DecodeLeaf(leaf);
+    ASSERT_TRUE(d.ok()) << n << ": " << d.status().ToString();
+    EXPECT_EQ(d->event, r->event);
+  }
+}
+
+// Regression (fuzz/regressions/native_event_fuzz/empty-member-name, member-name-with-separator):
+// odd member names are quoted in paths and can never be mistaken for the ": " separator.
+TEST(CodecTest, OddMemberNamesAreQuotedInPaths) {
+  EXPECT_EQ(Error(Base(R"(,"":1)")), R"([""]: unknown field (free-form data belongs in "attributes"))");
+  EXPECT_EQ(Error(Base(R"(,": a":1)")).substr(0, 14), R"(["\u003a a"]: )");
+  EXPECT_EQ(Error(Base(R"(,"scope":{"x\ny":1})")).substr(0, 15), R"(scope["x\ny"]: )");
+  std::string long_name(100, 'k');
+  std::string err = Error(Base(",\"" + long_name + "\":1"));
+  EXPECT_EQ(err.substr(0, 73), "[\"" + std::string(64, 'k') + "...\"]: ") << err;
 }
 
 TEST(CodecTest, EmptyAttributesAreTheSameAsNone) {

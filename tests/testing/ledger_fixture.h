@@ -50,7 +50,7 @@ class LedgerFixture {
 inline event::NativeRecord Record(const std::string& line) {
   simdjson::dom::parser parser;
   simdjson::dom::element root;
-  EXPECT_EQ(parser.parse(line).get(root), simdjson::SUCCESS) << line;
+  EXPECT_EQ(json::ParseJson(parser, line, &root), simdjson::SUCCESS) << line;
   auto r = event::DecodeNative(root);
   EXPECT_TRUE(r.ok()) << r.status().ToString() << " in " << line;
   return r.ok() ? std::move(r).value() : event::NativeRecord{};
