@@ -19,8 +19,7 @@ using simdjson::dom::element_type;
 bool IsPlainName(std::string_view name) {
   if (name.empty() || name.size() > 64) return false;
   for (char c : name) {
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-          c == '_')) {
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')) {
       return false;
     }
   }
@@ -593,21 +592,37 @@ std::string ContentHash(std::string_view content, std::string_view raw_member) {
   return std::string(crypto::AsBytes(h.Final()));
 }
 
-std::string EncodeLeaf(std::string_view content, const LeafEnvelope& env) {
-  json::JsonWriter w = json::JsonWriter::Canonical();
-  w.BeginObject();
-  w.Key("event").Raw(content);
-  w.Key("ingested_at").String(FormatRfc3339Utc(env.ingested_ns, 6));
-  if (env.raw) {
-    w.Key("raw").BeginObject();
-    w.Key("salted_sha256").String(HexEncode(env.raw->salted_sha256));
-    w.Key("size").Uint(env.raw->size);
-    w.EndObject();
+std::string EncodeLeafPrefix(std::string_view content, int64_t ingested_ns,
+                             const std::optional<RawDigest>& raw) {
+  // Members in canonical order: event, ingested_at, raw, seq, v.
+  std::string out;
+  out.reserve(content.size() + 160);
+  out += R"({"event":)";
+  out += content;
+  out += R"(,"ingested_at":)";
+  json::AppendCanonicalString(FormatRfc3339Utc(ingested_ns, 6), &out);
+  if (raw) {
+    out += R"(,"raw":{"salted_sha256":")";
+    out += HexEncode(raw->salted_sha256);
+    out += R"(","size":)";
+    json::AppendCanonicalNumber(static_cast<double>(raw->size), &out);
+    out += '}';
   }
-  w.Key("seq").Uint(env.seq);
-  w.Key("v").Int(kSchemaVersion);
-  w.EndObject();
-  return w.Take();
+  out += R"(,"seq":)";
+  return out;
+}
+
+void FinishLeaf(uint64_t seq, std::string* prefix) {
+  json::AppendCanonicalNumber(static_cast<double>(seq), prefix);
+  *prefix += R"(,"v":)";
+  json::AppendCanonicalInteger(kSchemaVersion, prefix);
+  *prefix += '}';
+}
+
+std::string EncodeLeaf(std::string_view content, const LeafEnvelope& env) {
+  std::string leaf = EncodeLeafPrefix(content, env.ingested_ns, env.raw);
+  FinishLeaf(env.seq, &leaf);
+  return leaf;
 }
 
 Result<DecodedLeaf> DecodeLeaf(std::string_view leaf) {

@@ -64,6 +64,13 @@ struct LeafEnvelope {
 // The leaf bytes for a content document (from EncodeContent) and its envelope.
 std::string EncodeLeaf(std::string_view content, const LeafEnvelope& envelope);
 
+// The same bytes in two steps, for callers that know everything but the sequence number early:
+// EncodeLeafPrefix gives the leaf up to and including `"seq":`, FinishLeaf appends the rest.
+// EncodeLeaf(c, env) == FinishLeaf(EncodeLeafPrefix(c, env.ingested_ns, env.raw), env.seq).
+std::string EncodeLeafPrefix(std::string_view content, int64_t ingested_ns,
+                             const std::optional<RawDigest>& raw);
+void FinishLeaf(uint64_t seq, std::string* prefix);
+
 struct DecodedLeaf {
   Event event;
   LeafEnvelope envelope;

@@ -5,6 +5,8 @@
 #include <mutex>
 #include <thread>
 
+#include <pthread.h>
+
 #include "base/utf8.h"
 #include "crypto/sha256.h"
 #include "event/codec.h"
@@ -105,11 +107,33 @@ class ChunkQueue {
     std::lock_guard lock(mu_);
     return status_;
   }
+  // The consumer hands back chunks it is done with, so that their memory is freed (or reused)
+  // on the producer's thread, not the busier consumer's.
+  void Recycle(Chunk chunk) {
+    std::lock_guard lock(mu_);
+    recycled_.push_back(std::move(chunk));
+  }
+  // A recycled chunk, emptied but with its capacity, or a new one.
+  Chunk Fresh() {
+    Chunk c;
+    {
+      std::lock_guard lock(mu_);
+      if (!recycled_.empty()) {
+        c = std::move(recycled_.front());
+        recycled_.pop_front();
+      }
+    }
+    c.bytes.clear();
+    c.items.clear();
+    c.bytes_read = 0;
+    return c;
+  }
 
  private:
   std::mutex mu_;
   std::condition_variable not_full_, not_empty_;
   std::deque<Chunk> q_;
+  std::deque<Chunk> recycled_;
   bool closed_ = false;
   bool cancelled_ = false;
   Status status_;
@@ -118,14 +142,14 @@ class ChunkQueue {
 // The preparing side: reads lines, validates, parses and canonicalises them.
 class Preparer {
  public:
-  Preparer(int fd, const IngestOptions& options, ChunkQueue* queue)
-      : reader_(fd, options.max_line_bytes), options_(options), queue_(queue) {}
+  Preparer(int fd, const IngestOptions& options, const Clock& clock, ChunkQueue* queue)
+      : reader_(fd, options.max_line_bytes), options_(options), clock_(clock), queue_(queue) {}
 
   void Run() { queue_->Close(Loop()); }
 
  private:
   Status Loop() {
-    Chunk chunk;
+    Chunk chunk = queue_->Fresh();
     Line line;
     for (;;) {
       NHI_ASSIGN_OR_RETURN(bool more, reader_.Next(&line));
@@ -143,7 +167,7 @@ class Preparer {
       if (chunk.items.size() >= kChunkItems || chunk.bytes.size() >= kChunkBytes) {
         chunk.bytes_read = reader_.bytes_read();
         if (!queue_->Push(std::move(chunk))) return OkStatus();  // cancelled
-        chunk = Chunk();
+        chunk = queue_->Fresh();
       }
     }
     chunk.bytes_read = reader_.bytes_read();
@@ -181,14 +205,20 @@ class Preparer {
       SplitFieldError(record.status().message(), &item->rejection);
       return;
     }
+    auto prepared = ledger::PrepareEvent(*record, line.data, clock_, salts_);
+    if (!prepared.ok()) {
+      return Reject(item, "record", "cannot prepare: " + prepared.status().message());
+    }
     item->kind = Item::Kind::kPrepared;
-    item->prepared = ledger::PrepareEvent(std::move(record).value());
+    item->prepared = std::move(prepared).value();
   }
 
   LineReader reader_;
   const IngestOptions& options_;
+  const Clock& clock_;
   ChunkQueue* queue_;
   simdjson::dom::parser parser_;
+  crypto::RandomPool salts_;
 };
 
 // The appending side: the order-dependent part (deduplication, sequence numbers, leaves, the
@@ -203,7 +233,7 @@ class Appender {
     NHI_RETURN_IF_ERROR(StartBatch());
     Chunk chunk;
     while (queue->Pop(&chunk)) {
-      for (const Item& item : chunk.items) {
+      for (Item& item : chunk.items) {
         ++stats_.lines;
         NHI_RETURN_IF_ERROR(Process(chunk, item));
         ++batch_lines_;
@@ -216,6 +246,7 @@ class Appender {
         }
       }
       stats_.bytes = chunk.bytes_read;
+      queue->Recycle(std::move(chunk));
     }
     NHI_RETURN_IF_ERROR(queue->status());
     NHI_RETURN_IF_ERROR(CommitBatch());
@@ -269,7 +300,7 @@ class Appender {
     return OkStatus();
   }
 
-  Status Process(const Chunk& chunk, const Item& item) {
+  Status Process(const Chunk& chunk, Item& item) {
     switch (item.kind) {
       case Item::Kind::kBlank:
         ++pending_.blank;
@@ -317,8 +348,11 @@ class Appender {
 Result<IngestStats> IngestNativeStream(int fd, ledger::Ledger& ledger,
                                        const IngestOptions& options) {
   ChunkQueue queue;
-  Preparer preparer(fd, options, &queue);
-  std::thread thread([&] { preparer.Run(); });
+  Preparer preparer(fd, options, ledger.clock(), &queue);
+  std::thread thread([&] {
+    pthread_setname_np(pthread_self(), "nhi-prepare");
+    preparer.Run();
+  });
   Appender appender(ledger, options);
   Result<IngestStats> result = appender.Run(&queue);
   queue.Cancel();  // stops the preparer early if the appender failed

@@ -136,48 +136,44 @@ Batch::~Batch() {
   ledger_->batch_open_ = false;
 }
 
-PreparedEvent PrepareEvent(event::NativeRecord record) {
+Result<PreparedEvent> PrepareEvent(const event::NativeRecord& record, std::string_view raw,
+                                   const Clock& clock, crypto::RandomPool& salts) {
+  const event::Event& e = record.event;
   PreparedEvent p;
-  p.content = event::EncodeContent(record.event);
-  p.content_hash = event::ContentHash(p.content, record.raw_member);
-  p.event = std::move(record.event);
-  return p;
-}
-
-Result<AppendOutcome> Batch::Append(const event::NativeRecord& record, std::string_view raw) {
-  return Append(PrepareEvent(record), raw);
-}
-
-Result<AppendOutcome> Batch::Append(const PreparedEvent& prepared, std::string_view raw) {
-  if (done_) return FailedPreconditionError("batch already committed");
-  const event::Event& e = prepared.event;
-
-  // Everything is built for the next position first; the insert then tells whether the source
-  // record is new (one index probe instead of a lookup followed by an insert).
-  store::RawRow raw_row;
-  NHI_RETURN_IF_ERROR(salts_.Draw(kSaltBytes, &raw_row.salt));
-  raw_row.salted_sha256 = std::string(crypto::AsBytes(crypto::Sha256(raw_row.salt, raw)));
-  raw_row.size = raw.size();
-
-  event::LeafEnvelope env;
-  env.seq = range_.size();
-  env.ingested_ns = TruncateToMicros(ledger_->clock_.NowUnixNanos());
-  env.raw = event::RawDigest{raw_row.salted_sha256, raw_row.size};
-
-  store::EventRow row;
-  row.seq = env.seq;
-  row.leaf = event::EncodeLeaf(prepared.content, env);
-  row.leaf_hash = tlog::LeafHash(row.leaf);
-  row.content_hash = prepared.content_hash;
+  std::string content = event::EncodeContent(e);
+  NHI_RETURN_IF_ERROR(salts.Draw(kSaltBytes, &p.raw_salt));
+  p.raw_salted_sha256 = std::string(crypto::AsBytes(crypto::Sha256(p.raw_salt, raw)));
+  store::EventRow& row = p.row;
+  row.ingested_ns = TruncateToMicros(clock.NowUnixNanos());
+  p.leaf_prefix = event::EncodeLeafPrefix(content, row.ingested_ns,
+                                          event::RawDigest{p.raw_salted_sha256, raw.size()});
+  row.content_hash = event::ContentHash(content, record.raw_member);
   row.kind = std::string(event::KindName(e.kind));
   row.time_ns = e.time_ns;
-  row.ingested_ns = env.ingested_ns;
   row.source_system = e.source_system;
   row.source_event_id = e.source_event_id;
   row.correlation_key = e.correlation_key;
   row.identity_key = e.identity;
   if (e.actor) row.actor_id = e.actor->id;
+  return p;
+}
+
+Result<AppendOutcome> Batch::Append(const event::NativeRecord& record, std::string_view raw) {
+  NHI_ASSIGN_OR_RETURN(PreparedEvent p, PrepareEvent(record, raw, ledger_->clock_, salts_));
+  return Append(p, raw);
+}
+
+Result<AppendOutcome> Batch::Append(PreparedEvent& prepared, std::string_view raw) {
+  if (done_) return FailedPreconditionError("batch already committed");
+  // Everything is built for the next position first; the insert then tells whether the source
+  // record is new (one index probe instead of a lookup followed by an insert).
+  store::EventRow& row = prepared.row;
+  row.seq = range_.size();
+  row.leaf = std::move(prepared.leaf_prefix);
+  event::FinishLeaf(row.seq, &row.leaf);
+  row.leaf_hash = tlog::LeafHash(row.leaf);
   row.raw_id = static_cast<int64_t>(row.seq);
+  row.tree_nodes.clear();
   tlog::CompactRange next = range_;
   next.Append(row.leaf_hash, [&](const tlog::NodeId&, const Hash& h) {
     row.tree_nodes.append(crypto::AsBytes(h));
@@ -185,19 +181,18 @@ Result<AppendOutcome> Batch::Append(const PreparedEvent& prepared, std::string_v
 
   NHI_ASSIGN_OR_RETURN(bool inserted, txn_->InsertEvent(row));
   if (!inserted) {
-    NHI_ASSIGN_OR_RETURN(auto existing, txn_->FindBySource(e.source_system, e.source_event_id));
+    NHI_ASSIGN_OR_RETURN(auto existing, txn_->FindBySource(row.source_system, row.source_event_id));
     if (!existing) return InternalError("insert was refused but no event has its source id");
     AppendOutcome o;
     o.seq = existing->seq;
     // After erasure the content hash is gone; the source identity alone then decides.
     bool same = existing->content_hash.empty() ||
-                crypto::ConstantTimeEquals(existing->content_hash, prepared.content_hash);
+                crypto::ConstantTimeEquals(existing->content_hash, row.content_hash);
     o.status = same ? AppendStatus::kDuplicate : AppendStatus::kConflict;
     return o;
   }
-  raw_row.id = static_cast<int64_t>(row.seq);
-  raw_row.bytes = std::string(raw);
-  NHI_RETURN_IF_ERROR(txn_->InsertRaw(raw_row));
+  NHI_RETURN_IF_ERROR(txn_->InsertRaw(store::RawRef{
+      static_cast<int64_t>(row.seq), prepared.raw_salt, raw, prepared.raw_salted_sha256}));
   range_ = std::move(next);
   ++appended_;
   return AppendOutcome{AppendStatus::kAccepted, row.seq};

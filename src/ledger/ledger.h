@@ -64,15 +64,20 @@ struct ConsistencyProofResult {
   std::string checkpoint2;
 };
 
-// An event ready to append: everything that does not depend on its place in the ledger. Making
-// it (canonical encoding and hashing) is the costly, position-independent part of an append, so
-// ingest does it on another thread; PrepareEvent may run on any thread.
+// An event ready to append: everything that does not depend on its place in the ledger (the
+// canonical content and its hash, the salted hash of the raw record, the time of ingest, and the
+// leaf bytes up to the sequence number). Making it is the costly, position-independent part of
+// an append, so ingest does it on another thread: PrepareEvent may run on any thread.
 struct PreparedEvent {
-  event::Event event;
-  std::string content;       // event::EncodeContent(event)
-  std::string content_hash;  // event::ContentHash(content, raw member)
+  store::EventRow row;            // every column but seq, leaf, leaf_hash, tree_nodes and raw_id
+  std::string leaf_prefix;        // event::EncodeLeafPrefix(...)
+  std::string raw_salt;           // 32 random bytes
+  std::string raw_salted_sha256;  // SHA-256(raw_salt || raw)
 };
-PreparedEvent PrepareEvent(event::NativeRecord record);
+
+// `raw` is the original record the event was decoded from; `salts` supplies its salt.
+Result<PreparedEvent> PrepareEvent(const event::NativeRecord& record, std::string_view raw,
+                                   const Clock& clock, crypto::RandomPool& salts);
 
 class Ledger;
 
@@ -86,8 +91,9 @@ class Batch {
   // Appends one decoded record. `raw` is the original record exactly as received; it is kept
   // and the leaf commits to it through SHA-256(salt || raw) with a fresh 32-byte salt.
   Result<AppendOutcome> Append(const event::NativeRecord& record, std::string_view raw);
-  // The same for an already prepared event.
-  Result<AppendOutcome> Append(const PreparedEvent& prepared, std::string_view raw);
+  // The same for an already prepared event (whose row and leaf prefix it consumes). `raw` must be
+  // the bytes it was prepared from.
+  Result<AppendOutcome> Append(PreparedEvent& prepared, std::string_view raw);
 
   // Keeps a rejected input record (committed with the batch).
   Status Quarantine(const store::QuarantineRow& row);

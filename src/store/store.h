@@ -68,6 +68,14 @@ struct CheckpointRow {
   int64_t created_ns = 0;
 };
 
+// A raw record to insert, by reference (no copy of the bytes).
+struct RawRef {
+  int64_t id = 0;  // the seq of the event that owns it
+  std::string_view salt;
+  std::string_view bytes;
+  std::string_view salted_sha256;
+};
+
 // A rejected input record, kept with its bytes so nothing is silently lost.
 struct QuarantineRow {
   int64_t id = 0;
@@ -110,8 +118,8 @@ class WriteTxn {
   // Inserts the event unless one with the same (source_system, source_event_id) is stored;
   // returns whether it did. REQUIRES: row.seq is the next sequence number.
   virtual Result<bool> InsertEvent(const EventRow& row) = 0;
-  // REQUIRES: row.id is new (by convention the seq of the event that owns the record).
-  virtual Status InsertRaw(const RawRow& row) = 0;
+  // REQUIRES: raw.id is new.
+  virtual Status InsertRaw(const RawRef& raw) = 0;
   virtual Status InsertCheckpoint(const CheckpointRow& row) = 0;
   virtual Status InsertQuarantine(const QuarantineRow& row) = 0;
   virtual Status SetMeta(std::string_view key, std::string_view value) = 0;

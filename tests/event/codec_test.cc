@@ -118,7 +118,8 @@ TEST(CodecTest, NumbersBeyond64BitIntegersSurviveTheLeafRoundTrip) {
 // Regression (fuzz/regressions/native_event_fuzz/empty-member-name, member-name-with-separator):
 // odd member names are quoted in paths and can never be mistaken for the ": " separator.
 TEST(CodecTest, OddMemberNamesAreQuotedInPaths) {
-  EXPECT_EQ(Error(Base(R"(,"":1)")), R"([""]: unknown field (free-form data belongs in "attributes"))");
+  EXPECT_EQ(Error(Base(R"(,"":1)")),
+            R"([""]: unknown field (free-form data belongs in "attributes"))");
   EXPECT_EQ(Error(Base(R"(,": a":1)")).substr(0, 14), R"(["\u003a a"]: )");
   EXPECT_EQ(Error(Base(R"(,"scope":{"x\ny":1})")).substr(0, 15), R"(scope["x\ny"]: )");
   std::string long_name(100, 'k');

@@ -198,12 +198,8 @@ TEST(SqliteStoreTest, RawCheckpointsQuarantineAndMeta) {
     EventRow e = Row(0, "a");
     e.raw_id = 0;
     ASSERT_TRUE(*(*txn)->InsertEvent(e));
-    RawRow raw;
-    raw.id = 0;
-    raw.salt = std::string(32, 's');
-    raw.bytes = std::string("line\0bytes", 10);
-    raw.salted_sha256 = std::string(32, 'd');
-    raw.size = 10;
+    std::string salt(32, 's'), bytes("line\0bytes", 10), digest(32, 'd');
+    RawRef raw{0, salt, bytes, digest};
     ASSERT_TRUE((*txn)->InsertRaw(raw).ok());
     EXPECT_EQ((*txn)->InsertRaw(raw).code(), StatusCode::kAborted);  // never overwritten
     ASSERT_TRUE((*txn)->InsertCheckpoint({1, h, "note-1\n", 7}).ok());

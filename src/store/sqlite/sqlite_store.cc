@@ -340,13 +340,13 @@ class SqliteWriteTxn final : public WriteTxn {
     return sqlite3_changes(s_->db()) == 1;
   }
 
-  Status InsertRaw(const RawRow& row) override {
+  Status InsertRaw(const RawRef& raw) override {
     Statement& st = s_->insert_raw_;
-    st.BindInt(1, row.id);
-    st.BindBlob(2, row.salt, true);
-    st.BindBlob(3, row.bytes, true);
-    st.BindBlob(4, row.salted_sha256, true);
-    st.BindInt(5, static_cast<int64_t>(row.size));
+    st.BindInt(1, raw.id);
+    st.BindBlob(2, raw.salt, true);
+    st.BindBlob(3, raw.bytes, true);
+    st.BindBlob(4, raw.salted_sha256, true);
+    st.BindInt(5, static_cast<int64_t>(raw.bytes.size()));
     Status s = st.Run();
     st.Reset();
     return s;
