@@ -5,21 +5,16 @@
 #include <unistd.h>
 
 #include "base/file.h"
+#include "testing/mem_file.h"
 #include "testing/ledger_fixture.h"
 
 namespace nhitrace::ingest {
 namespace {
 
+using testing::MemFile;
+
 using testing::ActionLine;
 using testing::LedgerFixture;
-
-UniqueFd MemFile(const std::string& contents) {
-  UniqueFd fd(memfd_create("input", MFD_CLOEXEC));
-  EXPECT_EQ(write(fd.get(), contents.data(), contents.size()),
-            static_cast<ssize_t>(contents.size()));
-  lseek(fd.get(), 0, SEEK_SET);
-  return fd;
-}
 
 class IngestTest : public ::testing::Test {
  protected:

@@ -5,18 +5,12 @@
 #include <unistd.h>
 
 #include "base/file.h"
+#include "testing/mem_file.h"
 
 namespace nhitrace::ingest {
 namespace {
 
-// An in-memory file with the given contents.
-UniqueFd MemFile(const std::string& contents) {
-  UniqueFd fd(memfd_create("input", MFD_CLOEXEC));
-  EXPECT_EQ(write(fd.get(), contents.data(), contents.size()),
-            static_cast<ssize_t>(contents.size()));
-  lseek(fd.get(), 0, SEEK_SET);
-  return fd;
-}
+using testing::MemFile;
 
 std::vector<Line> ReadAll(const std::string& contents, size_t max, std::vector<std::string>* data) {
   UniqueFd fd = MemFile(contents);

@@ -18,19 +18,10 @@ namespace {
 
 using testing::Hex;
 using testing::MemoryNodeReader;
+using testing::RandomLeaves;
 using testing::ReferenceTree;
 
 constexpr uint64_t kMax = std::numeric_limits<uint64_t>::max();
-
-std::vector<Hash> RandomLeaves(size_t n, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::vector<Hash> out;
-  for (size_t i = 0; i < n; ++i) {
-    std::string data = "leaf " + std::to_string(i) + " " + std::to_string(rng());
-    out.push_back(LeafHash(data));
-  }
-  return out;
-}
 
 TEST(MerkleHashTest, DomainSeparation) {
   // RFC 9162 section 2.1.1: leaves and nodes are hashed with different prefixes, so a leaf whose

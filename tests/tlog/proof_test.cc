@@ -19,16 +19,10 @@ namespace {
 using testing::Hex;
 using testing::Hexes;
 using testing::MemoryNodeReader;
+using testing::RandomLeaves;
 using testing::ReferenceTree;
 
 constexpr uint64_t kMax = std::numeric_limits<uint64_t>::max();
-
-std::vector<Hash> RandomLeaves(size_t n, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::vector<Hash> out;
-  for (size_t i = 0; i < n; ++i) out.push_back(LeafHash(std::to_string(rng())));
-  return out;
-}
 
 std::vector<Hash> FlipBit(std::vector<Hash> proof, size_t element, unsigned bit) {
   proof[element][bit / 8 % 32] ^= static_cast<uint8_t>(1u << (bit % 8));

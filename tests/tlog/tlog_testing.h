@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <random>
 #include <span>
 #include <string>
 #include <utility>
@@ -20,6 +21,14 @@
 #include "tlog/merkle.h"
 
 namespace nhitrace::tlog::testing {
+
+// `n` leaf hashes of pseudo-random data, reproducible from `seed`.
+inline std::vector<Hash> RandomLeaves(size_t n, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::vector<Hash> out;
+  for (size_t i = 0; i < n; ++i) out.push_back(LeafHash(std::to_string(rng())));
+  return out;
+}
 
 inline Hash HashFromHex(std::string_view hex) {
   auto bytes = HexDecode(hex);
