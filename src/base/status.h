@@ -137,15 +137,19 @@ class [[nodiscard]] Result {
 #define NHI_CONCAT_(a, b) NHI_CONCAT_INNER_(a, b)
 
 // Returns from the current function when `expr` (a Status) is not OK.
-#define NHI_RETURN_IF_ERROR(expr)              \
-  do {                                         \
-    ::nhitrace::Status nhi_status_ = (expr);   \
-    if (!nhi_status_.ok()) return nhi_status_; \
+// (Each expansion gets its own variable name, so the macro nests, e.g. inside a lambda that is
+// itself an argument of the macro.)
+#define NHI_RETURN_IF_ERROR(expr) \
+  NHI_RETURN_IF_ERROR_IMPL_(NHI_CONCAT_(nhi_status_, __COUNTER__), expr)
+#define NHI_RETURN_IF_ERROR_IMPL_(tmp, expr) \
+  do {                                       \
+    ::nhitrace::Status tmp = (expr);         \
+    if (!tmp.ok()) return tmp;               \
   } while (0)
 
 // NHI_ASSIGN_OR_RETURN(auto x, MakeX()); declares/assigns x or returns the error.
 #define NHI_ASSIGN_OR_RETURN(lhs, expr) \
-  NHI_ASSIGN_OR_RETURN_IMPL_(NHI_CONCAT_(nhi_result_, __LINE__), lhs, expr)
+  NHI_ASSIGN_OR_RETURN_IMPL_(NHI_CONCAT_(nhi_result_, __COUNTER__), lhs, expr)
 #define NHI_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr) \
   auto tmp = (expr);                               \
   if (!tmp.ok()) return tmp.status();              \

@@ -15,5 +15,7 @@ void RegisterIngest(CLI::App& app, Context& ctx, int* exit_code);
 void RegisterLedgerCommands(CLI::App& app, Context& ctx,
                             int* exit_code);  // checkpoint key prove verify
 void RegisterEventCommands(CLI::App& app, Context& ctx, int* exit_code);  // show events quarantine
+void RegisterTraceCommands(CLI::App& app, Context& ctx,
+                           int* exit_code);  // trace identities rebuild
 
 }  // namespace nhitrace::cli

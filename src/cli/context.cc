@@ -39,7 +39,10 @@ Result<std::unique_ptr<ledger::Ledger>> Context::OpenLedger(bool need_signer) {
     }
   }
   NHI_ASSIGN_OR_RETURN(auto store, OpenStoreOnly());
-  return ledger::Ledger::Open(std::move(store), std::move(signer), clock_);
+  NHI_ASSIGN_OR_RETURN(auto l, ledger::Ledger::Open(std::move(store), std::move(signer), clock_));
+  derived_ = std::make_unique<correlate::DerivedState>(l->store());
+  l->AddObserver(derived_.get());
+  return l;
 }
 
 void PrintError(const Status& s) { std::fprintf(stderr, "nhitrace: %s\n", s.message().c_str()); }

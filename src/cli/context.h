@@ -7,6 +7,7 @@
 
 #include "base/status.h"
 #include "base/time.h"
+#include "correlate/derived_state.h"
 #include "ledger/ledger.h"
 
 namespace nhitrace::cli {
@@ -37,7 +38,8 @@ class Context {
   std::string KeyPath() const;
 
   // Opens the ledger. With `need_signer` the signing key is loaded (appending, signing new
-  // checkpoints); otherwise the key is loaded only if present and readable.
+  // checkpoints); otherwise the key is loaded only if present and readable. The derived state
+  // (identities, grant chains) is attached, so appends keep it current.
   Result<std::unique_ptr<ledger::Ledger>> OpenLedger(bool need_signer);
   Result<std::unique_ptr<store::Store>> OpenStoreOnly();
 
@@ -45,6 +47,7 @@ class Context {
 
  private:
   const Clock& clock_;
+  std::unique_ptr<correlate::DerivedState> derived_;
 };
 
 // Prints "nhitrace: <message>" on stderr.

@@ -205,7 +205,7 @@ class Preparer {
       SplitFieldError(record.status().message(), &item->rejection);
       return;
     }
-    auto prepared = ledger::PrepareEvent(*record, line.data, clock_, salts_);
+    auto prepared = ledger::PrepareEvent(std::move(record).value(), line.data, clock_, salts_);
     if (!prepared.ok()) {
       return Reject(item, "record", "cannot prepare: " + prepared.status().message());
     }

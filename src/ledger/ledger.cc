@@ -132,14 +132,18 @@ Batch::Batch(Ledger* ledger, std::unique_ptr<store::WriteTxn> txn)
     : ledger_(ledger), txn_(std::move(txn)), range_(ledger->range_) {}
 
 Batch::~Batch() {
+  if (!committed_) {
+    for (AppendObserver* o : ledger_->observers_) o->OnRollback();
+  }
   txn_.reset();  // rolls back unless committed
   ledger_->batch_open_ = false;
 }
 
-Result<PreparedEvent> PrepareEvent(const event::NativeRecord& record, std::string_view raw,
+Result<PreparedEvent> PrepareEvent(event::NativeRecord record, std::string_view raw,
                                    const Clock& clock, crypto::RandomPool& salts) {
-  const event::Event& e = record.event;
   PreparedEvent p;
+  p.event = std::move(record.event);
+  const event::Event& e = p.event;
   std::string content = event::EncodeContent(e);
   NHI_RETURN_IF_ERROR(salts.Draw(kSaltBytes, &p.raw_salt));
   p.raw_salted_sha256 = std::string(crypto::AsBytes(crypto::Sha256(p.raw_salt, raw)));
@@ -160,6 +164,7 @@ Result<PreparedEvent> PrepareEvent(const event::NativeRecord& record, std::strin
 
 Result<AppendOutcome> Batch::Append(const event::NativeRecord& record, std::string_view raw) {
   NHI_ASSIGN_OR_RETURN(PreparedEvent p, PrepareEvent(record, raw, ledger_->clock_, salts_));
+  // (PrepareEvent takes its record by value: this copy is the price of the convenience form.)
   return Append(p, raw);
 }
 
@@ -195,6 +200,13 @@ Result<AppendOutcome> Batch::Append(PreparedEvent& prepared, std::string_view ra
       static_cast<int64_t>(row.seq), prepared.raw_salt, raw, prepared.raw_salted_sha256}));
   range_ = std::move(next);
   ++appended_;
+  for (AppendObserver* o : ledger_->observers_) {
+    Status s = o->OnAppend(*txn_, row.seq, prepared.event);
+    if (!s.ok()) {
+      done_ = true;  // the batch is unusable; the destructor rolls back
+      return s;
+    }
+  }
   return AppendOutcome{AppendStatus::kAccepted, row.seq};
 }
 
@@ -212,7 +224,9 @@ Status Batch::Commit() {
     NHI_RETURN_IF_ERROR(txn_->InsertCheckpoint(
         {cp.size, cp.root, std::move(note), ledger_->clock_.NowUnixNanos()}));
   }
+  for (AppendObserver* o : ledger_->observers_) NHI_RETURN_IF_ERROR(o->BeforeCommit(*txn_));
   NHI_RETURN_IF_ERROR(txn_->Commit());
+  committed_ = true;
   ledger_->range_ = range_;
   return OkStatus();
 }

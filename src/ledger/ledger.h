@@ -69,6 +69,7 @@ struct ConsistencyProofResult {
 // leaf bytes up to the sequence number). Making it is the costly, position-independent part of
 // an append, so ingest does it on another thread: PrepareEvent may run on any thread.
 struct PreparedEvent {
+  event::Event event;             // the decoded event (for observers of the append)
   store::EventRow row;            // every column but seq, leaf, leaf_hash, tree_nodes and raw_id
   std::string leaf_prefix;        // event::EncodeLeafPrefix(...)
   std::string raw_salt;           // 32 random bytes
@@ -76,8 +77,21 @@ struct PreparedEvent {
 };
 
 // `raw` is the original record the event was decoded from; `salts` supplies its salt.
-Result<PreparedEvent> PrepareEvent(const event::NativeRecord& record, std::string_view raw,
+Result<PreparedEvent> PrepareEvent(event::NativeRecord record, std::string_view raw,
                                    const Clock& clock, crypto::RandomPool& salts);
+
+// Something that keeps state derived from the ledger (correlate::DerivedState), maintained in
+// the same transactions as the appends so that it can never disagree with a committed ledger.
+class AppendObserver {
+ public:
+  virtual ~AppendObserver() = default;
+  // After each event appended in a batch.
+  virtual Status OnAppend(store::WriteTxn& txn, uint64_t seq, const event::Event& event) = 0;
+  // Once before the batch commits; writes what it derived through `txn`.
+  virtual Status BeforeCommit(store::WriteTxn& txn) = 0;
+  // The batch was rolled back: forget what OnAppend collected.
+  virtual void OnRollback() = 0;
+};
 
 class Ledger;
 
@@ -114,6 +128,7 @@ class Batch {
   crypto::RandomPool salts_;
   uint64_t appended_ = 0;
   bool done_ = false;
+  bool committed_ = false;
 };
 
 class Ledger {
@@ -138,6 +153,9 @@ class Ledger {
   const Clock& clock() const { return clock_; }
 
   Result<std::unique_ptr<Batch>> BeginBatch();
+
+  // `observer` (not owned; must outlive the ledger) sees every later append.
+  void AddObserver(AppendObserver* observer) { observers_.push_back(observer); }
 
   // The signed checkpoint of the tree at `size`: the published one if stored, else signed
   // now (Ed25519 is deterministic, so the bytes equal what publishing would have produced).
@@ -164,6 +182,7 @@ class Ledger {
   tlog::NoteVerifier verifier_;
   tlog::CompactRange range_;
   bool batch_open_ = false;
+  std::vector<AppendObserver*> observers_;
 };
 
 // The signing key file: the C2SP/Go-note signer key string on one line, mode 0600.

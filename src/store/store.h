@@ -98,6 +98,44 @@ struct ExistingEvent {
   std::string content_hash;
 };
 
+// Derived state (rebuildable from the ledger; see correlate/derived_state.h).
+
+// One identity key and the identity (alias group) it belongs to.
+struct IdentityKeyRow {
+  std::string key;
+  std::string canonical;  // the group's canonical key (== key for the canonical member)
+  int64_t first_seen_ns = 0;
+  int64_t last_seen_ns = 0;
+  std::optional<int64_t> last_action_ns;
+  uint64_t event_count = 0;
+  uint64_t action_count = 0;
+  // The latest descriptive facts stated about this key (by authoritative time, then source id).
+  std::string subject_kind, subject_name, owner, sponsor, system;
+  std::optional<int64_t> subject_time_ns;
+  std::string subject_source;  // "<system>\n<event id>" of the event that stated them
+  std::optional<uint64_t> subject_seq;
+  friend bool operator==(const IdentityKeyRow&, const IdentityKeyRow&) = default;
+};
+
+// Event `seq` stated that key_a and key_b name the same identity.
+struct IdentityLinkRow {
+  std::string key_a, key_b;
+  uint64_t seq = 0;
+  friend bool operator==(const IdentityLinkRow&, const IdentityLinkRow&) = default;
+};
+
+struct GrantRow {
+  std::string correlation_key;
+  std::string identity_key;  // empty = NULL
+  std::string status;
+  int64_t start_ns = 0;
+  int64_t end_ns = 0;
+  std::optional<uint64_t> first_use_seq;
+  uint32_t issue_count = 0;
+  std::string doc;  // the chain as canonical JSON
+  friend bool operator==(const GrantRow&, const GrantRow&) = default;
+};
+
 // A filter over events; empty fields do not filter. Results are ordered by source time, then seq.
 struct EventQuery {
   std::string correlation_key;
@@ -106,6 +144,13 @@ struct EventQuery {
   std::optional<int64_t> from_ns;  // time_ns >= from_ns
   std::optional<int64_t> to_ns;    // time_ns < to_ns
   size_t limit = 1000;
+};
+
+// A filter over identities (alias groups); empty fields do not filter.
+struct IdentityQuery {
+  std::string kind;   // subject kind of any key of the group
+  std::string owner;  // owner of any key of the group
+  size_t limit = 100000;
 };
 
 class WriteTxn {
@@ -123,6 +168,15 @@ class WriteTxn {
   virtual Status InsertCheckpoint(const CheckpointRow& row) = 0;
   virtual Status InsertQuarantine(const QuarantineRow& row) = 0;
   virtual Status SetMeta(std::string_view key, std::string_view value) = 0;
+
+  // Derived state.
+  virtual Status PutIdentityKey(const IdentityKeyRow& row) = 0;  // insert or replace
+  // Moves every key of group `from` into group `to`.
+  virtual Status Recanonicalize(std::string_view from, std::string_view to) = 0;
+  virtual Status PutIdentityLink(const IdentityLinkRow& row) = 0;  // ignored when present
+  virtual Status PutGrant(const GrantRow& row) = 0;                // insert or replace
+  // Deletes all derived state (before a rebuild).
+  virtual Status ClearDerived() = 0;
   // Node hashes as of this transaction (level 0 = leaf hashes of events).
   virtual tlog::NodeReader& nodes() = 0;
 
@@ -167,6 +221,25 @@ class Store {
   virtual Result<std::vector<CheckpointRow>> ListCheckpoints() = 0;
 
   virtual Result<std::vector<QuarantineRow>> ListQuarantine(int64_t after_id, size_t limit) = 0;
+
+  // Derived state. Reads see the open write transaction's writes.
+  virtual Result<std::optional<IdentityKeyRow>> GetIdentityKey(std::string_view key) = 0;
+  // The keys of a group, by key.
+  virtual Result<std::vector<IdentityKeyRow>> ListGroupKeys(std::string_view canonical) = 0;
+  // The canonical keys of the groups matching `query`, by key.
+  virtual Result<std::vector<std::string>> ListCanonicalKeys(const IdentityQuery& query) = 0;
+  // Alias assertions naming `key` on either side.
+  virtual Result<std::vector<IdentityLinkRow>> ListLinks(std::string_view key) = 0;
+  virtual Result<std::optional<GrantRow>> GetGrant(std::string_view correlation_key) = 0;
+  virtual Result<std::vector<GrantRow>> ListGrantsForKey(std::string_view identity_key) = 0;
+  // The earliest event of `kind` for `identity_key` with from_ns <= time_ns < to_ns.
+  virtual Result<std::optional<EventRow>> FirstEventOf(std::string_view identity_key,
+                                                       std::string_view kind, int64_t from_ns,
+                                                       int64_t to_ns) = 0;
+  // Whole-table reads, ordered by key, for comparisons (rebuild == incremental) and exports.
+  virtual Status ScanIdentityKeys(const std::function<Status(const IdentityKeyRow&)>& fn) = 0;
+  virtual Status ScanIdentityLinks(const std::function<Status(const IdentityLinkRow&)>& fn) = 0;
+  virtual Status ScanGrants(const std::function<Status(const GrantRow&)>& fn) = 0;
   virtual Result<uint64_t> QuarantineCount() = 0;
 
   // Starts the (single) write transaction.

@@ -29,14 +29,20 @@ class LedgerFixture {
   Status Init(const std::string& origin = "test.example/log") {
     store::StoreOptions opts;
     opts.path = store_path();
+    opts.durable = durable_;
     return ledger::Ledger::Init(opts, key_path(), origin, clock_);
   }
+
+  // Commits without fsync (still atomic and crash-safe for the process): for tests that
+  // commit thousands of tiny batches.
+  void set_durable(bool durable) { durable_ = durable; }
 
   // Opens (again) with the signing key.
   Result<std::unique_ptr<ledger::Ledger>> Open() {
     NHI_ASSIGN_OR_RETURN(auto signer, ledger::LoadSigningKey(key_path()));
     store::StoreOptions opts;
     opts.path = store_path();
+    opts.durable = durable_;
     NHI_ASSIGN_OR_RETURN(auto store, store::OpenStore(opts));
     return ledger::Ledger::Open(std::move(store), std::move(signer), clock_);
   }
@@ -44,6 +50,7 @@ class LedgerFixture {
  private:
   TempDir dir_;
   FakeClock clock_;
+  bool durable_ = true;
 };
 
 // Decodes one native line; aborts the test on failure.

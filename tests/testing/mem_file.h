@@ -1,11 +1,11 @@
 // An in-memory file (memfd) holding given bytes, positioned at the start.
 #pragma once
 
+#include <string>
+
 #include <gtest/gtest.h>
 #include <sys/mman.h>
 #include <unistd.h>
-
-#include <string>
 
 #include "base/file.h"
 

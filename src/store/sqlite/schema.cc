@@ -44,7 +44,7 @@ CREATE TABLE events (
   UNIQUE (source_system, source_event_id)
 );
 CREATE INDEX events_by_correlation ON events(correlation_key) WHERE correlation_key IS NOT NULL;
-CREATE INDEX events_by_identity ON events(identity_key, time_ns) WHERE identity_key IS NOT NULL;
+CREATE INDEX events_by_identity ON events(identity_key, kind, time_ns) WHERE identity_key IS NOT NULL;
 CREATE INDEX events_by_time ON events(time_ns);
 
 -- Every published signed checkpoint.
@@ -69,6 +69,52 @@ CREATE TABLE quarantine (
   raw_sha256  BLOB NOT NULL,
   truncated   INTEGER NOT NULL
 );
+)sql"},
+    {2, "derived state: identity keys and aliases, grant chains", R"sql(
+-- Everything below is derived from the ledger and can be rebuilt from it (`nhitrace rebuild`).
+
+-- Every identity key seen, with the identity (alias group) it belongs to. `canonical` is the
+-- group member seen first (by authoritative time, then key).
+CREATE TABLE identity_keys (
+  key              TEXT PRIMARY KEY,
+  canonical        TEXT NOT NULL,
+  first_seen_ns    INTEGER NOT NULL,
+  last_seen_ns     INTEGER NOT NULL,
+  last_action_ns   INTEGER,
+  event_count      INTEGER NOT NULL,
+  action_count     INTEGER NOT NULL,
+  subject_kind     TEXT,
+  subject_name     TEXT,
+  owner            TEXT,
+  sponsor          TEXT,
+  system           TEXT,
+  subject_time_ns  INTEGER,
+  subject_source   TEXT,
+  subject_seq      INTEGER
+) WITHOUT ROWID;
+CREATE INDEX identity_keys_by_canonical ON identity_keys(canonical);
+
+-- Every alias assertion: event `seq` said `key_a` and `key_b` name the same identity.
+CREATE TABLE identity_links (
+  key_a TEXT NOT NULL,
+  key_b TEXT NOT NULL,
+  seq   INTEGER NOT NULL,
+  PRIMARY KEY (key_a, key_b, seq)
+) WITHOUT ROWID;
+CREATE INDEX identity_links_by_b ON identity_links(key_b);
+
+-- One grant chain per correlation key (request id).
+CREATE TABLE grants (
+  correlation_key TEXT PRIMARY KEY,
+  identity_key    TEXT,
+  status          TEXT NOT NULL,
+  start_ns        INTEGER NOT NULL,
+  end_ns          INTEGER NOT NULL,
+  first_use_seq   INTEGER,
+  issue_count     INTEGER NOT NULL,
+  doc             TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX grants_by_identity ON grants(identity_key) WHERE identity_key IS NOT NULL;
 )sql"},
 };
 

@@ -57,10 +57,12 @@ void Statement::BindBlob(int i, std::string_view v, bool stable) {
 }
 
 Result<Statement::StepResult> Statement::Step() {
+  if (!stmt_) return InternalError("step of a statement that was never prepared");
   int rc = sqlite3_step(stmt_.get());
   if (rc == SQLITE_ROW) return StepResult::kRow;
   if (rc == SQLITE_DONE) return StepResult::kDone;
-  return SqliteError(db_, rc, sqlite3_sql(stmt_.get()));
+  const char* sql = sqlite3_sql(stmt_.get());
+  return SqliteError(db_, rc, sql != nullptr ? sql : "(statement)");
 }
 
 Status Statement::Run() {

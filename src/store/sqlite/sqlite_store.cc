@@ -63,6 +63,61 @@ Result<CheckpointRow> ReadCheckpointRow(const Statement& s) {
   return r;
 }
 
+constexpr char kIdentityKeyColumns[] =
+    "key, canonical, first_seen_ns, last_seen_ns, last_action_ns, event_count, action_count, "
+    "subject_kind, subject_name, owner, sponsor, system, subject_time_ns, subject_source, "
+    "subject_seq";
+constexpr char kGrantColumns[] =
+    "correlation_key, identity_key, status, start_ns, end_ns, first_use_seq, issue_count, doc";
+
+std::optional<int64_t> OptInt(const Statement& s, int col) {
+  if (s.ColumnIsNull(col)) return std::nullopt;
+  return s.ColumnInt(col);
+}
+
+IdentityKeyRow ReadIdentityKeyRow(const Statement& s) {
+  IdentityKeyRow r;
+  r.key = std::string(s.ColumnText(0));
+  r.canonical = std::string(s.ColumnText(1));
+  r.first_seen_ns = s.ColumnInt(2);
+  r.last_seen_ns = s.ColumnInt(3);
+  r.last_action_ns = OptInt(s, 4);
+  r.event_count = static_cast<uint64_t>(s.ColumnInt(5));
+  r.action_count = static_cast<uint64_t>(s.ColumnInt(6));
+  r.subject_kind = std::string(s.ColumnText(7));
+  r.subject_name = std::string(s.ColumnText(8));
+  r.owner = std::string(s.ColumnText(9));
+  r.sponsor = std::string(s.ColumnText(10));
+  r.system = std::string(s.ColumnText(11));
+  r.subject_time_ns = OptInt(s, 12);
+  r.subject_source = std::string(s.ColumnText(13));
+  if (auto v = OptInt(s, 14)) r.subject_seq = static_cast<uint64_t>(*v);
+  return r;
+}
+
+GrantRow ReadGrantRow(const Statement& s) {
+  GrantRow g;
+  g.correlation_key = std::string(s.ColumnText(0));
+  g.identity_key = std::string(s.ColumnText(1));
+  g.status = std::string(s.ColumnText(2));
+  g.start_ns = s.ColumnInt(3);
+  g.end_ns = s.ColumnInt(4);
+  if (auto v = OptInt(s, 5)) g.first_use_seq = static_cast<uint64_t>(*v);
+  g.issue_count = static_cast<uint32_t>(s.ColumnInt(6));
+  g.doc = std::string(s.ColumnText(7));
+  return g;
+}
+
+// Steps `s` to completion, calling `fn` for each row.
+template <typename Fn>
+Status ForEachRow(Statement& s, Fn&& fn) {
+  for (;;) {
+    NHI_ASSIGN_OR_RETURN(auto r, s.Step());
+    if (r == Statement::StepResult::kDone) return OkStatus();
+    NHI_RETURN_IF_ERROR(fn(s));
+  }
+}
+
 class SqliteStore;
 
 // Reads node hashes with the store's prepared statements; used both inside and outside a write
@@ -234,6 +289,113 @@ class SqliteStore final : public Store {
     return static_cast<uint64_t>(s.ColumnInt(0));
   }
 
+  Result<std::optional<IdentityKeyRow>> GetIdentityKey(std::string_view key) override {
+    ResetGuard g(get_identity_key_);
+    get_identity_key_.BindText(1, key, true);
+    NHI_ASSIGN_OR_RETURN(auto r, get_identity_key_.Step());
+    if (r == Statement::StepResult::kDone) return std::optional<IdentityKeyRow>();
+    return std::optional<IdentityKeyRow>(ReadIdentityKeyRow(get_identity_key_));
+  }
+
+  Result<std::vector<IdentityKeyRow>> ListGroupKeys(std::string_view canonical) override {
+    ResetGuard g(list_group_keys_);
+    list_group_keys_.BindText(1, canonical, true);
+    std::vector<IdentityKeyRow> out;
+    NHI_RETURN_IF_ERROR(ForEachRow(list_group_keys_, [&](const Statement& st) {
+      out.push_back(ReadIdentityKeyRow(st));
+      return OkStatus();
+    }));
+    return out;
+  }
+
+  Result<std::vector<std::string>> ListCanonicalKeys(const IdentityQuery& q) override {
+    std::string sql = "SELECT DISTINCT canonical FROM identity_keys WHERE 1";
+    if (!q.kind.empty()) sql += " AND subject_kind = ?1";
+    if (!q.owner.empty()) sql += " AND owner = ?2";
+    sql += " ORDER BY canonical LIMIT ?3";
+    NHI_ASSIGN_OR_RETURN(Statement s, Statement::Prepare(db_.get(), sql));
+    if (!q.kind.empty()) s.BindText(1, q.kind, true);
+    if (!q.owner.empty()) s.BindText(2, q.owner, true);
+    s.BindInt(3, static_cast<int64_t>(q.limit));
+    std::vector<std::string> out;
+    NHI_RETURN_IF_ERROR(ForEachRow(s, [&](const Statement& st) {
+      out.emplace_back(st.ColumnText(0));
+      return OkStatus();
+    }));
+    return out;
+  }
+
+  Result<std::vector<IdentityLinkRow>> ListLinks(std::string_view key) override {
+    ResetGuard g(list_links_);
+    list_links_.BindText(1, key, true);
+    std::vector<IdentityLinkRow> out;
+    NHI_RETURN_IF_ERROR(ForEachRow(list_links_, [&](const Statement& st) {
+      out.push_back({std::string(st.ColumnText(0)), std::string(st.ColumnText(1)),
+                     static_cast<uint64_t>(st.ColumnInt(2))});
+      return OkStatus();
+    }));
+    return out;
+  }
+
+  Result<std::optional<GrantRow>> GetGrant(std::string_view correlation_key) override {
+    ResetGuard g(get_grant_);
+    get_grant_.BindText(1, correlation_key, true);
+    NHI_ASSIGN_OR_RETURN(auto r, get_grant_.Step());
+    if (r == Statement::StepResult::kDone) return std::optional<GrantRow>();
+    return std::optional<GrantRow>(ReadGrantRow(get_grant_));
+  }
+
+  Result<std::vector<GrantRow>> ListGrantsForKey(std::string_view identity_key) override {
+    ResetGuard g(list_grants_for_key_);
+    list_grants_for_key_.BindText(1, identity_key, true);
+    std::vector<GrantRow> out;
+    NHI_RETURN_IF_ERROR(ForEachRow(list_grants_for_key_, [&](const Statement& st) {
+      out.push_back(ReadGrantRow(st));
+      return OkStatus();
+    }));
+    return out;
+  }
+
+  Result<std::optional<EventRow>> FirstEventOf(std::string_view identity_key, std::string_view kind,
+                                               int64_t from_ns, int64_t to_ns) override {
+    ResetGuard g(first_event_of_);
+    first_event_of_.BindText(1, identity_key, true);
+    first_event_of_.BindText(2, kind, true);
+    first_event_of_.BindInt(3, from_ns);
+    first_event_of_.BindInt(4, to_ns);
+    NHI_ASSIGN_OR_RETURN(auto r, first_event_of_.Step());
+    if (r == Statement::StepResult::kDone) return std::optional<EventRow>();
+    NHI_ASSIGN_OR_RETURN(EventRow row, ReadEventRow(first_event_of_));
+    return std::optional<EventRow>(std::move(row));
+  }
+
+  Status ScanIdentityKeys(const std::function<Status(const IdentityKeyRow&)>& fn) override {
+    NHI_ASSIGN_OR_RETURN(
+        Statement s, Statement::Prepare(db_.get(), std::string("SELECT ") + kIdentityKeyColumns +
+                                                       " FROM identity_keys "
+                                                       "ORDER BY key"));
+    return ForEachRow(s, [&](const Statement& st) { return fn(ReadIdentityKeyRow(st)); });
+  }
+
+  Status ScanIdentityLinks(const std::function<Status(const IdentityLinkRow&)>& fn) override {
+    NHI_ASSIGN_OR_RETURN(Statement s,
+                         Statement::Prepare(db_.get(),
+                                            "SELECT key_a, key_b, seq FROM "
+                                            "identity_links ORDER BY key_a, key_b, seq"));
+    return ForEachRow(s, [&](const Statement& st) {
+      return fn({std::string(st.ColumnText(0)), std::string(st.ColumnText(1)),
+                 static_cast<uint64_t>(st.ColumnInt(2))});
+    });
+  }
+
+  Status ScanGrants(const std::function<Status(const GrantRow&)>& fn) override {
+    NHI_ASSIGN_OR_RETURN(Statement s,
+                         Statement::Prepare(db_.get(), std::string("SELECT ") + kGrantColumns +
+                                                           " FROM grants ORDER BY "
+                                                           "correlation_key"));
+    return ForEachRow(s, [&](const Statement& st) { return fn(ReadGrantRow(st)); });
+  }
+
   Result<std::unique_ptr<WriteTxn>> BeginWrite() override;
 
   // Used by the reader and the write transaction. Node (L, i) lives in the row of the leaf
@@ -269,7 +431,8 @@ class SqliteStore final : public Store {
   bool write_open_ = false;
 
   // Statements used by the write transaction.
-  Statement find_source_, insert_event_, insert_raw_, insert_cp_, insert_q_, set_meta_;
+  Statement find_source_, insert_event_, insert_raw_, insert_cp_, insert_q_, set_meta_,
+      put_identity_key_, recanonicalize_, put_link_, put_grant_;
 
  private:
   Status Migrate();
@@ -279,7 +442,9 @@ class SqliteStore final : public Store {
   bool durable_;
   int schema_version_ = 0;
   SqliteNodeReader reader_;
-  Statement get_meta_, max_seq_, get_event_, get_raw_, latest_cp_, cp_at_, get_node_;
+  Statement get_meta_, max_seq_, get_event_, get_raw_, latest_cp_, cp_at_, get_node_,
+      get_identity_key_, list_group_keys_, list_links_, get_grant_, list_grants_for_key_,
+      first_event_of_;
 };
 
 Result<std::vector<Hash>> SqliteNodeReader::ReadNodes(std::span<const NodeId> ids) {
@@ -389,6 +554,84 @@ class SqliteWriteTxn final : public WriteTxn {
     return s;
   }
 
+  Status PutIdentityKey(const IdentityKeyRow& r) override {
+    Statement& st = s_->put_identity_key_;
+    st.BindText(1, r.key, true);
+    st.BindText(2, r.canonical, true);
+    st.BindInt(3, r.first_seen_ns);
+    st.BindInt(4, r.last_seen_ns);
+    if (r.last_action_ns) {
+      st.BindInt(5, *r.last_action_ns);
+    } else {
+      st.BindNull(5);
+    }
+    st.BindInt(6, static_cast<int64_t>(r.event_count));
+    st.BindInt(7, static_cast<int64_t>(r.action_count));
+    st.BindTextOrNull(8, r.subject_kind, true);
+    st.BindTextOrNull(9, r.subject_name, true);
+    st.BindTextOrNull(10, r.owner, true);
+    st.BindTextOrNull(11, r.sponsor, true);
+    st.BindTextOrNull(12, r.system, true);
+    if (r.subject_time_ns) {
+      st.BindInt(13, *r.subject_time_ns);
+    } else {
+      st.BindNull(13);
+    }
+    st.BindTextOrNull(14, r.subject_source, true);
+    if (r.subject_seq) {
+      st.BindInt(15, static_cast<int64_t>(*r.subject_seq));
+    } else {
+      st.BindNull(15);
+    }
+    Status s = st.Run();
+    st.Reset();
+    return s;
+  }
+
+  Status Recanonicalize(std::string_view from, std::string_view to) override {
+    Statement& st = s_->recanonicalize_;
+    st.BindText(1, to, true);
+    st.BindText(2, from, true);
+    Status s = st.Run();
+    st.Reset();
+    return s;
+  }
+
+  Status PutIdentityLink(const IdentityLinkRow& r) override {
+    Statement& st = s_->put_link_;
+    st.BindText(1, r.key_a, true);
+    st.BindText(2, r.key_b, true);
+    st.BindInt(3, static_cast<int64_t>(r.seq));
+    Status s = st.Run();
+    st.Reset();
+    return s;
+  }
+
+  Status PutGrant(const GrantRow& g) override {
+    Statement& st = s_->put_grant_;
+    st.BindText(1, g.correlation_key, true);
+    st.BindTextOrNull(2, g.identity_key, true);
+    st.BindText(3, g.status, true);
+    st.BindInt(4, g.start_ns);
+    st.BindInt(5, g.end_ns);
+    if (g.first_use_seq) {
+      st.BindInt(6, static_cast<int64_t>(*g.first_use_seq));
+    } else {
+      st.BindNull(6);
+    }
+    st.BindInt(7, g.issue_count);
+    st.BindText(8, g.doc, true);
+    Status s = st.Run();
+    st.Reset();
+    return s;
+  }
+
+  Status ClearDerived() override {
+    return Exec(s_->db(),
+                "DELETE FROM identity_keys; DELETE FROM identity_links; "
+                "DELETE FROM grants;");
+  }
+
   tlog::NodeReader& nodes() override { return reader_; }
 
   Status Commit() override {
@@ -494,6 +737,29 @@ Status SqliteStore::PrepareAll() {
       {&set_meta_,
        "INSERT INTO meta(key, value) VALUES (?1, ?2) "
        "ON CONFLICT(key) DO UPDATE SET value = excluded.value"},
+      {&get_identity_key_,
+       std::string("SELECT ") + kIdentityKeyColumns + " FROM identity_keys WHERE key = ?1"},
+      {&list_group_keys_, std::string("SELECT ") + kIdentityKeyColumns +
+                              " FROM identity_keys WHERE canonical = ?1 ORDER BY key"},
+      {&list_links_,
+       "SELECT key_a, key_b, seq FROM identity_links WHERE key_a = ?1 UNION "
+       "SELECT key_a, key_b, seq FROM identity_links WHERE key_b = ?1 ORDER BY 3, 1, 2"},
+      {&get_grant_,
+       std::string("SELECT ") + kGrantColumns + " FROM grants WHERE correlation_key = ?1"},
+      {&list_grants_for_key_, std::string("SELECT ") + kGrantColumns +
+                                  " FROM grants WHERE identity_key = ?1 ORDER BY start_ns, "
+                                  "correlation_key"},
+      {&first_event_of_, std::string("SELECT ") + kEventColumns +
+                             " FROM events WHERE identity_key = ?1 AND kind = ?2 AND time_ns >= "
+                             "?3 AND time_ns < ?4 ORDER BY time_ns, seq LIMIT 1"},
+      {&put_identity_key_, std::string("INSERT OR REPLACE INTO identity_keys(") +
+                               kIdentityKeyColumns +
+                               ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
+                               "?14, ?15)"},
+      {&recanonicalize_, "UPDATE identity_keys SET canonical = ?1 WHERE canonical = ?2"},
+      {&put_link_, "INSERT OR IGNORE INTO identity_links(key_a, key_b, seq) VALUES (?1, ?2, ?3)"},
+      {&put_grant_, std::string("INSERT OR REPLACE INTO grants(") + kGrantColumns +
+                        ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"},
   };
   for (Item& it : items) {
     NHI_ASSIGN_OR_RETURN(*it.s, Statement::Prepare(db_.get(), it.sql));

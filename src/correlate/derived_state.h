@@ -1,0 +1,82 @@
+// DerivedState: the identity and grant-chain tables, kept in step with the ledger.
+//
+// It observes every append (ledger::AppendObserver) and writes in the same transaction:
+//   identity_keys   every identity key with its alias group, first/last seen, use counts and the
+//                   latest descriptive facts (kind, owner, sponsor, system);
+//   identity_links  every alias assertion ("event N said A and B are the same identity");
+//   grants          one GrantChain per correlation key.
+// All of it is a function of the ledger's set of events, not of their arrival order, and
+// `Rebuild` recomputes it from scratch; tests check that both give identical tables.
+//
+// Alias groups: the keys linked by alias assertions form one identity, named by its canonical
+// key: the member seen first (smallest first-seen time, then smallest key).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "base/status.h"
+#include "correlate/grant_chain.h"
+#include "ledger/ledger.h"
+#include "store/store.h"
+
+namespace nhitrace::correlate {
+
+class DerivedState final : public ledger::AppendObserver {
+ public:
+  // `store` is the ledger's store (not owned).
+  explicit DerivedState(store::Store& store) : store_(store) {}
+
+  Status OnAppend(store::WriteTxn& txn, uint64_t seq, const event::Event& event) override;
+  Status BeforeCommit(store::WriteTxn& txn) override;
+  void OnRollback() override;
+
+  // Recomputes all derived tables from the ledger in one transaction.
+  // `progress` (may be empty) is called now and then with (events read, events in total).
+  static Status Rebuild(store::Store& store,
+                        const std::function<void(uint64_t, uint64_t)>& progress = nullptr);
+
+ private:
+  // What this batch saw of one key.
+  struct KeyDelta {
+    int64_t first_seen = INT64_MAX;
+    int64_t last_seen = INT64_MIN;
+    int64_t first_action = INT64_MAX;
+    int64_t last_action = INT64_MIN;
+    uint64_t events = 0;
+    uint64_t actions = 0;
+    bool lifecycle = false;  // a rotation/revocation/expiry/reconciliation without request id
+    bool has_subject = false;
+    event::Subject subject;
+    int64_t subject_time = 0;
+    std::string subject_source;
+    uint64_t subject_seq = 0;
+  };
+
+  KeyDelta& Touch(const std::string& key, int64_t time_ns);
+  Status FlushKeys(store::WriteTxn& txn, std::set<std::string>* recheck);
+  Status FlushLinks(store::WriteTxn& txn);
+  Status Recanonicalize(store::WriteTxn& txn, const std::set<std::string>& keys);
+  // Adds to dirty_chains_ the grants of keys whose actions or lifecycle events may change them.
+  Status FindAffectedChains();
+  Status RecomputeChains(store::WriteTxn& txn);
+
+  store::Store& store_;
+  bool defer_chains_ = false;  // Rebuild computes every chain once, at the end
+  std::unordered_map<std::string, KeyDelta> keys_;
+  std::vector<store::IdentityLinkRow> links_;
+  std::set<std::string> dirty_chains_;
+};
+
+// Loads the events of one grant chain (its correlation key, and the lifecycle events of its
+// credential that carry no correlation key) and builds it, first use included.
+Result<GrantChain> LoadChain(store::Store& store, const std::string& correlation_key);
+
+// Reads a stored leaf back into a ChainEvent.
+Result<ChainEvent> DecodeEventRow(const store::EventRow& row);
+
+}  // namespace nhitrace::correlate
