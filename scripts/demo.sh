@@ -21,9 +21,11 @@ echo
 echo "== nhitrace ingest examples/access-chain.jsonl"
 nhitrace ingest examples/access-chain.jsonl
 echo
-echo "== the request SEC-4711 and what its key did"
-nhitrace events --request SEC-4711
-nhitrace events --identity aws:accesskey:AKIAQ3EGUXPL7EXAMPLE
+echo "== nhitrace trace --request SEC-4711: who asked, who approved, what was issued, what it did"
+nhitrace trace --request SEC-4711
+echo
+echo "== nhitrace identities"
+nhitrace identities
 echo
 echo "== inclusion proof of event 5 (the AI agent's action)"
 nhitrace prove inclusion 5

@@ -295,17 +295,21 @@ int RunIdentities(Context& ctx, const IdentitiesArgs& a) {
       }
       for (auto& g : *rows) grants.emplace(g.correlation_key, std::move(g));
     }
+    // The identity is as live as its most live grant: active, else provisioned, else the
+    // status of its most recent grant (by start, then request id).
     uint64_t issues = 0;
     std::string status = grants.empty() ? "ungranted" : "";
+    const store::GrantRow* latest = nullptr;
     for (const auto& [ck, g] : grants) {
       issues += g.issue_count;
-      // The identity is as live as its most live grant.
-      if (g.status == "active" || g.status == "provisioned") {
-        status = g.status == "active" || status != "active" ? g.status : status;
-      } else if (status.empty() || (status != "active" && status != "provisioned")) {
-        status = g.status;
+      if (g.status == "active") {
+        status = "active";
+      } else if (g.status == "provisioned" && status != "active") {
+        status = "provisioned";
       }
+      if (!latest || g.start_ns > latest->start_ns) latest = &g;
     }
+    if (status.empty() && latest) status = latest->status;
     const auto& i = **id;
     if (a.json) {
       w.BeginObject();

@@ -15,11 +15,9 @@ bool IsLifecycle(event::Kind k) {
 
 constexpr std::string_view kLifecycleKinds[] = {"rotation", "revocation", "expiry",
                                                 "reconciliation"};
+constexpr size_t kNoLimit = SIZE_MAX >> 1;
 
-// Orders (time, source) provenance so that "latest wins" does not depend on arrival order.
-bool Later(int64_t t1, const std::string& s1, int64_t t2, const std::string& s2) {
-  return t1 != t2 ? t1 > t2 : s1 > s2;
-}
+bool Succeeded(const event::Event& e) { return !e.outcome || e.outcome->result == "success"; }
 
 store::GrantRow ToRow(const GrantChain& c) {
   store::GrantRow g;
@@ -34,7 +32,61 @@ store::GrantRow ToRow(const GrantChain& c) {
   return g;
 }
 
+Result<std::vector<ChainEvent>> Decode(const std::vector<store::EventRow>& rows) {
+  std::vector<ChainEvent> out;
+  out.reserve(rows.size());
+  for (const auto& row : rows) {
+    NHI_ASSIGN_OR_RETURN(ChainEvent ce, DecodeEventRow(row));
+    out.push_back(std::move(ce));
+  }
+  return out;
+}
+
+Result<std::vector<ChainEvent>> EventsOf(store::Store& store, const std::string& identity_key,
+                                         std::string_view kind) {
+  store::EventQuery q;
+  q.identity_key = identity_key;
+  q.kind = std::string(kind);
+  q.limit = kNoLimit;
+  NHI_ASSIGN_OR_RETURN(std::vector<store::EventRow> rows, store.QueryEvents(q));
+  return Decode(rows);
+}
+
+// When each grant of a credential began: its first successful provision (time, then source),
+// per correlation key.
+Result<std::map<std::string, const ChainEvent*>> GrantStarts(
+    const std::vector<ChainEvent>& provisions) {
+  std::map<std::string, const ChainEvent*> starts;
+  for (const ChainEvent& p : provisions) {
+    if (p.event.correlation_key.empty() || !Succeeded(p.event)) continue;
+    auto [it, inserted] = starts.emplace(p.event.correlation_key, &p);
+    if (!inserted && ChronologicalLess(p, *it->second)) it->second = &p;
+  }
+  return starts;
+}
+
+// The earliest action among `keys` in [from, to), by (time, source).
+Result<std::optional<FirstUse>> FirstAction(store::Store& store,
+                                            const std::vector<std::string>& keys, int64_t from,
+                                            int64_t to) {
+  std::optional<ChainEvent> best;
+  for (const std::string& k : keys) {
+    NHI_ASSIGN_OR_RETURN(auto row, store.FirstEventOf(k, "action", from, to));
+    if (!row) continue;
+    NHI_ASSIGN_OR_RETURN(ChainEvent ce, DecodeEventRow(*row));
+    if (!best || ChronologicalLess(ce, *best)) best = std::move(ce);
+  }
+  if (!best) return std::optional<FirstUse>();
+  return std::optional<FirstUse>(FirstUse{best->seq, best->event.time_ns});
+}
+
 }  // namespace
+
+Result<bool> HasProvisionedGrant(store::Store& store, const std::string& key) {
+  NHI_ASSIGN_OR_RETURN(std::vector<store::GrantRow> grants, store.ListGrantsForKey(key));
+  return std::any_of(grants.begin(), grants.end(),
+                     [](const store::GrantRow& g) { return g.start_ns != INT64_MIN; });
+}
 
 Result<ChainEvent> DecodeEventRow(const store::EventRow& row) {
   NHI_ASSIGN_OR_RETURN(event::DecodedLeaf d, event::DecodeLeaf(row.leaf));
@@ -44,42 +96,54 @@ Result<ChainEvent> DecodeEventRow(const store::EventRow& row) {
 Result<GrantChain> LoadChain(store::Store& store, const std::string& correlation_key) {
   store::EventQuery q;
   q.correlation_key = correlation_key;
-  q.limit = SIZE_MAX >> 1;
+  q.limit = kNoLimit;
   NHI_ASSIGN_OR_RETURN(std::vector<store::EventRow> rows, store.QueryEvents(q));
-  std::vector<ChainEvent> events;
-  std::set<uint64_t> seen;
-  for (const auto& row : rows) {
-    NHI_ASSIGN_OR_RETURN(ChainEvent ce, DecodeEventRow(row));
-    seen.insert(ce.seq);
-    events.push_back(std::move(ce));
-  }
+  NHI_ASSIGN_OR_RETURN(std::vector<ChainEvent> events, Decode(rows));
   GrantChain chain = BuildChain(correlation_key, events, std::nullopt);
-  if (chain.identity.empty()) return chain;
-  // Lifecycle events of the credential that carry no request id (a key deleted in the console)
-  // belong to every chain of that credential.
-  bool added = false;
-  for (std::string_view kind : kLifecycleKinds) {
-    store::EventQuery lq;
-    lq.identity_key = chain.identity;
-    lq.kind = std::string(kind);
-    lq.limit = SIZE_MAX >> 1;
-    NHI_ASSIGN_OR_RETURN(std::vector<store::EventRow> more, store.QueryEvents(lq));
-    for (const auto& row : more) {
-      if (!row.correlation_key.empty() || seen.count(row.seq)) continue;
-      NHI_ASSIGN_OR_RETURN(ChainEvent ce, DecodeEventRow(row));
-      seen.insert(ce.seq);
-      events.push_back(std::move(ce));
-      added = true;
+  if (chain.identity.empty() || chain.start_ns == INT64_MIN) return chain;
+  const std::string credential = chain.identity;
+
+  // Lifecycle events of the credential that carry no request id (a key deleted in a console)
+  // belong to the grant of the credential that was current when they happened: from this
+  // grant's first issuance up to the next grant's.
+  NHI_ASSIGN_OR_RETURN(std::vector<ChainEvent> provisions,
+                       EventsOf(store, credential, "provision"));
+  NHI_ASSIGN_OR_RETURN(auto starts, GrantStarts(provisions));
+  auto own = starts.find(correlation_key);
+  if (own != starts.end()) {
+    const ChainEvent* next = nullptr;
+    for (const auto& [ck, start] : starts) {
+      if (ck == correlation_key || !ChronologicalLess(*own->second, *start)) continue;
+      if (!next || ChronologicalLess(*start, *next)) next = start;
+    }
+    bool added = false;
+    for (std::string_view kind : kLifecycleKinds) {
+      NHI_ASSIGN_OR_RETURN(std::vector<ChainEvent> more, EventsOf(store, credential, kind));
+      for (ChainEvent& ce : more) {
+        if (!ce.event.correlation_key.empty()) continue;
+        if (ChronologicalLess(ce, *own->second)) continue;    // before this grant
+        if (next && !ChronologicalLess(ce, *next)) continue;  // after the next one began
+        events.push_back(std::move(ce));
+        added = true;
+      }
+    }
+    if (added) chain = BuildChain(correlation_key, events, std::nullopt);
+  }
+
+  // Active: the first use inside the window, by the credential itself or by another key of its
+  // identity that has no grant of its own (as actions are attributed; see trace.h).
+  std::vector<std::string> users = {credential};
+  NHI_ASSIGN_OR_RETURN(auto key_row, store.GetIdentityKey(credential));
+  if (key_row) {
+    NHI_ASSIGN_OR_RETURN(std::vector<store::IdentityKeyRow> group,
+                         store.ListGroupKeys(key_row->canonical));
+    for (const auto& k : group) {
+      if (k.key == credential) continue;
+      NHI_ASSIGN_OR_RETURN(bool has_grant, HasProvisionedGrant(store, k.key));
+      if (!has_grant) users.push_back(k.key);
     }
   }
-  if (added) chain = BuildChain(correlation_key, events, std::nullopt);
-  // Active: the first use of the credential inside the window.
-  std::optional<FirstUse> first_use;
-  if (chain.start_ns != INT64_MIN) {
-    NHI_ASSIGN_OR_RETURN(
-        auto first, store.FirstEventOf(chain.identity, "action", chain.start_ns, chain.end_ns));
-    if (first) first_use = FirstUse{first->seq, first->time_ns};
-  }
+  NHI_ASSIGN_OR_RETURN(auto first_use, FirstAction(store, users, chain.start_ns, chain.end_ns));
   if (first_use) chain = BuildChain(correlation_key, std::move(events), first_use);
   return chain;
 }
@@ -100,20 +164,20 @@ Status DerivedState::OnAppend(store::WriteTxn&, uint64_t seq, const event::Event
       d.first_action = std::min(d.first_action, e.time_ns);
       d.last_action = std::max(d.last_action, e.time_ns);
     }
-    if (IsLifecycle(e.kind) && e.correlation_key.empty()) d.lifecycle = true;
-    if (e.subject) {
-      std::string source = e.source_system + "\n" + e.source_event_id;
-      if (!d.has_subject || Later(e.time_ns, source, d.subject_time, d.subject_source)) {
-        d.has_subject = true;
-        d.subject = *e.subject;
-        d.subject_time = e.time_ns;
-        d.subject_source = std::move(source);
-        d.subject_seq = seq;
-      }
+    if (e.kind == event::Kind::kProvision || (IsLifecycle(e.kind) && e.correlation_key.empty())) {
+      d.lifecycle = true;
     }
+    if (e.subject)
+      d.facts.Offer(*e.subject, e.time_ns, e.source_system + "\n" + e.source_event_id, seq);
     for (const auto& alias : e.aliases) {
       Touch(alias, e.time_ns);
       if (alias != e.identity) links_.push_back({e.identity, alias, seq});
+    }
+    // An AI agent or workload and the credential it acts with name one identity.
+    if (e.delegation && !e.delegation->credential.empty() &&
+        e.delegation->credential != e.identity) {
+      Touch(e.delegation->credential, e.time_ns);
+      links_.push_back({e.identity, e.delegation->credential, seq});
     }
   }
   if (!e.correlation_key.empty()) dirty_chains_.insert(e.correlation_key);
@@ -146,24 +210,17 @@ Status DerivedState::FlushKeys(store::WriteTxn& txn, std::set<std::string>* rech
     if (d.actions > 0) {
       row.last_action_ns = std::max(row.last_action_ns.value_or(INT64_MIN), d.last_action);
     }
-    if (d.has_subject &&
-        (!row.subject_time_ns ||
-         Later(d.subject_time, d.subject_source, *row.subject_time_ns, row.subject_source))) {
-      row.subject_kind = d.subject.kind;
-      row.subject_name = d.subject.name;
-      row.owner = d.subject.owner;
-      row.sponsor = d.subject.sponsor;
-      row.system = d.subject.system;
-      row.subject_time_ns = d.subject_time;
-      row.subject_source = d.subject_source;
-      row.subject_seq = d.subject_seq;
+    if (!d.facts.empty()) {
+      NHI_ASSIGN_OR_RETURN(IdentityFacts facts, IdentityFacts::FromRow(row));
+      facts.Merge(d.facts);
+      facts.ToRow(&row);
     }
     NHI_RETURN_IF_ERROR(txn.PutIdentityKey(row));
   }
   return OkStatus();
 }
 
-Status DerivedState::FlushLinks(store::WriteTxn& txn) {
+Status DerivedState::FlushLinks(store::WriteTxn& txn, std::set<std::string>* regrouped) {
   for (const auto& link : links_) {
     NHI_RETURN_IF_ERROR(txn.PutIdentityLink(link));
     NHI_ASSIGN_OR_RETURN(auto a, store_.GetIdentityKey(link.key_a));
@@ -180,6 +237,7 @@ Status DerivedState::FlushLinks(store::WriteTxn& txn) {
     const std::string& winner = a_first ? ca->key : cb->key;
     const std::string& loser = a_first ? cb->key : ca->key;
     NHI_RETURN_IF_ERROR(txn.Recanonicalize(loser, winner));
+    regrouped->insert(winner);
   }
   return OkStatus();
 }
@@ -199,47 +257,89 @@ Status DerivedState::Recanonicalize(store::WriteTxn& txn, const std::set<std::st
   return OkStatus();
 }
 
-Status DerivedState::FindAffectedChains() {
-  for (const auto& [key, d] : keys_) {
-    if (d.actions == 0 && !d.lifecycle) continue;
-    NHI_ASSIGN_OR_RETURN(std::vector<store::GrantRow> grants, store_.ListGrantsForKey(key));
-    for (const auto& g : grants) {
-      if (d.lifecycle) {
-        dirty_chains_.insert(g.correlation_key);
-        continue;
-      }
-      // An action can only change a chain by becoming (or preceding) its first use.
-      if (g.start_ns == INT64_MIN) continue;  // never provisioned
-      if (d.last_action < g.start_ns || d.first_action >= g.end_ns) continue;
-      if (g.first_use_seq) {
-        NHI_ASSIGN_OR_RETURN(auto first, store_.GetEvent(*g.first_use_seq));
-        if (first && first->time_ns <= d.first_action) continue;
-      }
-      dirty_chains_.insert(g.correlation_key);
+Status DerivedState::MarkGroupsDirty(const std::set<std::string>& keys) {
+  std::set<std::string> canonicals;
+  for (const std::string& key : keys) {
+    NHI_ASSIGN_OR_RETURN(auto row, store_.GetIdentityKey(key));
+    if (row) canonicals.insert(row->canonical);
+  }
+  for (const std::string& canonical : canonicals) {
+    NHI_ASSIGN_OR_RETURN(std::vector<store::IdentityKeyRow> group, store_.ListGroupKeys(canonical));
+    for (const auto& k : group) {
+      NHI_ASSIGN_OR_RETURN(std::vector<store::GrantRow> grants, store_.ListGrantsForKey(k.key));
+      for (const auto& g : grants) dirty_chains_.insert(g.correlation_key);
     }
   }
   return OkStatus();
 }
 
-Status DerivedState::RecomputeChains(store::WriteTxn& txn) {
+Status DerivedState::FindAffectedChains() {
+  std::set<std::string> whole_groups;
+  for (const auto& [key, d] : keys_) {
+    if (d.lifecycle) {
+      whole_groups.insert(key);
+      continue;
+    }
+    if (d.actions == 0) continue;
+    // An action can only change a chain by becoming (or preceding) its first use. Actions by a
+    // key without grants of its own count for the grants of its identity's other keys.
+    NHI_ASSIGN_OR_RETURN(std::vector<store::GrantRow> grants, store_.ListGrantsForKey(key));
+    bool provisioned = std::any_of(grants.begin(), grants.end(), [](const store::GrantRow& g) {
+      return g.start_ns != INT64_MIN;
+    });
+    if (!provisioned) {
+      whole_groups.insert(key);
+      continue;
+    }
+    for (const auto& g : grants) {
+      if (g.start_ns == INT64_MIN) continue;  // never provisioned
+      if (d.last_action < g.start_ns || d.first_action >= g.end_ns) continue;
+      if (g.first_use_seq) {
+        NHI_ASSIGN_OR_RETURN(auto first, store_.GetEvent(*g.first_use_seq));
+        // Only a strictly earlier stored first use is certainly unaffected (ties are broken by
+        // source id, which recomputation settles).
+        if (first && first->time_ns < d.first_action) continue;
+      }
+      dirty_chains_.insert(g.correlation_key);
+    }
+  }
+  return MarkGroupsDirty(whole_groups);
+}
+
+Status DerivedState::RecomputeChains(store::WriteTxn& txn, std::set<std::string>* changed) {
   for (const std::string& ck : dirty_chains_) {
     NHI_ASSIGN_OR_RETURN(GrantChain chain, LoadChain(store_, ck));
-    NHI_RETURN_IF_ERROR(txn.PutGrant(ToRow(chain)));
+    store::GrantRow row = ToRow(chain);
+    if (changed) {
+      NHI_ASSIGN_OR_RETURN(auto old, store_.GetGrant(ck));
+      bool was = old && old->start_ns != INT64_MIN, is = row.start_ns != INT64_MIN;
+      if (!old || old->identity_key != row.identity_key || was != is) {
+        if (old && !old->identity_key.empty()) changed->insert(old->identity_key);
+        if (!row.identity_key.empty()) changed->insert(row.identity_key);
+      }
+    }
+    NHI_RETURN_IF_ERROR(txn.PutGrant(row));
   }
   dirty_chains_.clear();
   return OkStatus();
 }
 
 Status DerivedState::BeforeCommit(store::WriteTxn& txn) {
-  std::set<std::string> recheck;
+  std::set<std::string> recheck, regrouped;
   NHI_RETURN_IF_ERROR(FlushKeys(txn, &recheck));
-  NHI_RETURN_IF_ERROR(FlushLinks(txn));
+  NHI_RETURN_IF_ERROR(FlushLinks(txn, &regrouped));
   NHI_RETURN_IF_ERROR(Recanonicalize(txn, recheck));
   if (!defer_chains_) {
-    // Chains first (they may be new), then the ones this batch's actions affect.
-    NHI_RETURN_IF_ERROR(RecomputeChains(txn));
+    // Pass 1: the chains this batch's events belong to. Whether a chain is provisioned (and for
+    // which credential) depends on its own events only, so after this pass it is final. Pass 2:
+    // the chains whose first use or lifecycle may have changed: those of keys that acted or
+    // ended, of merged identities, and of identities whose set of provisioned grants changed.
+    std::set<std::string> changed;
+    NHI_RETURN_IF_ERROR(RecomputeChains(txn, &changed));
     NHI_RETURN_IF_ERROR(FindAffectedChains());
-    NHI_RETURN_IF_ERROR(RecomputeChains(txn));
+    regrouped.insert(changed.begin(), changed.end());
+    NHI_RETURN_IF_ERROR(MarkGroupsDirty(regrouped));
+    NHI_RETURN_IF_ERROR(RecomputeChains(txn, nullptr));
   }
   keys_.clear();
   links_.clear();
@@ -264,8 +364,12 @@ Status DerivedState::Rebuild(store::Store& store,
     return OkStatus();
   }));
   NHI_RETURN_IF_ERROR(state.BeforeCommit(*txn));
-  // Every chain once, now that all events are in.
-  NHI_RETURN_IF_ERROR(state.RecomputeChains(*txn));
+  // Every chain, now that all events and alias groups are in: once to settle which grants are
+  // provisioned, once more for first uses that depend on that.
+  std::set<std::string> all = state.dirty_chains_;
+  NHI_RETURN_IF_ERROR(state.RecomputeChains(*txn, nullptr));
+  state.dirty_chains_ = std::move(all);
+  NHI_RETURN_IF_ERROR(state.RecomputeChains(*txn, nullptr));
   if (progress) progress(n, total);
   return txn->Commit();
 }

@@ -21,6 +21,7 @@
 
 #include "base/status.h"
 #include "correlate/grant_chain.h"
+#include "correlate/identity_facts.h"
 #include "ledger/ledger.h"
 #include "store/store.h"
 
@@ -49,21 +50,25 @@ class DerivedState final : public ledger::AppendObserver {
     int64_t last_action = INT64_MIN;
     uint64_t events = 0;
     uint64_t actions = 0;
-    bool lifecycle = false;  // a rotation/revocation/expiry/reconciliation without request id
-    bool has_subject = false;
-    event::Subject subject;
-    int64_t subject_time = 0;
-    std::string subject_source;
-    uint64_t subject_seq = 0;
+    // A provision, or a rotation/revocation/expiry/reconciliation without request id: either
+    // can change every chain of the key's identity.
+    bool lifecycle = false;
+    IdentityFacts facts;
   };
 
   KeyDelta& Touch(const std::string& key, int64_t time_ns);
   Status FlushKeys(store::WriteTxn& txn, std::set<std::string>* recheck);
-  Status FlushLinks(store::WriteTxn& txn);
+  // Records the alias assertions and merges groups; adds the keys of merged groups to
+  // `regrouped`.
+  Status FlushLinks(store::WriteTxn& txn, std::set<std::string>* regrouped);
   Status Recanonicalize(store::WriteTxn& txn, const std::set<std::string>& keys);
-  // Adds to dirty_chains_ the grants of keys whose actions or lifecycle events may change them.
+  // Adds to dirty_chains_ every grant of the identities (alias groups) of `keys`.
+  Status MarkGroupsDirty(const std::set<std::string>& keys);
+  // Adds to dirty_chains_ the grants that this batch's actions or lifecycle events may change.
   Status FindAffectedChains();
-  Status RecomputeChains(store::WriteTxn& txn);
+  // Recomputes dirty_chains_. With `changed`, collects the credentials whose set of
+  // provisioned grants changed.
+  Status RecomputeChains(store::WriteTxn& txn, std::set<std::string>* changed);
 
   store::Store& store_;
   bool defer_chains_ = false;  // Rebuild computes every chain once, at the end
@@ -75,6 +80,9 @@ class DerivedState final : public ledger::AppendObserver {
 // Loads the events of one grant chain (its correlation key, and the lifecycle events of its
 // credential that carry no correlation key) and builds it, first use included.
 Result<GrantChain> LoadChain(store::Store& store, const std::string& correlation_key);
+
+// True when `key` is the credential of a provisioned grant.
+Result<bool> HasProvisionedGrant(store::Store& store, const std::string& key);
 
 // Reads a stored leaf back into a ChainEvent.
 Result<ChainEvent> DecodeEventRow(const store::EventRow& row);

@@ -1,8 +1,10 @@
 #include "correlate/grant_chain.h"
 
 #include <algorithm>
+#include <set>
 
 #include "base/time.h"
+#include "correlate/scope.h"
 #include "json/writer.h"
 
 namespace nhitrace::correlate {
@@ -73,10 +75,12 @@ GrantChain BuildChain(const std::string& correlation_key, std::vector<ChainEvent
   GrantChain c;
   c.correlation_key = correlation_key;
   const ChainEvent* first_request = nullptr;
+  const ChainEvent* first_approval = nullptr;
   const ChainEvent* last_decision = nullptr;  // the latest approval or denial
   const ChainEvent* last_approval = nullptr;
   const ChainEvent* first_provision = nullptr;
   const ChainEvent* end_event = nullptr;
+  std::vector<const ChainEvent*> reconciliations;
   std::string requested_identity, approved_identity;
 
   for (const ChainEvent& ce : events) {
@@ -89,6 +93,7 @@ GrantChain BuildChain(const std::string& correlation_key, std::vector<ChainEvent
         break;
       case event::Kind::kApproval:
         c.approved.push_back(ce.seq);
+        if (!first_approval) first_approval = &ce;
         last_decision = last_approval = &ce;
         if (e.actor) c.approvers.push_back(e.actor->id);
         if (!e.identity.empty()) approved_identity = e.identity;
@@ -109,19 +114,17 @@ GrantChain BuildChain(const std::string& correlation_key, std::vector<ChainEvent
         c.rotated.push_back(ce.seq);
         break;
       case event::Kind::kRevocation:
+      case event::Kind::kExpiry:
+        // A failed revocation or expiry did not end anything; it is listed, not counted.
         if (Succeeded(e)) {
-          c.revoked.push_back(ce.seq);
+          (e.kind == event::Kind::kRevocation ? c.revoked : c.expired).push_back(ce.seq);
           if (!end_event) end_event = &ce;
         } else {
           c.other.push_back(ce.seq);
         }
         break;
-      case event::Kind::kExpiry:
-        c.expired.push_back(ce.seq);
-        if (!end_event) end_event = &ce;
-        break;
       case event::Kind::kReconciliation:
-        c.reconciled.push_back(ce.seq);
+        reconciliations.push_back(&ce);  // sorted out once the end is known
         break;
       default:
         c.other.push_back(ce.seq);
@@ -129,16 +132,14 @@ GrantChain BuildChain(const std::string& correlation_key, std::vector<ChainEvent
     }
   }
 
-  // Who asked, who decided, under which policy, for what.
+  // Who asked, who decided, under which policy, for what. Only an approval approves: without
+  // one there is no approved scope (a request's scope is what was asked for).
   if (first_request && first_request->event.actor) c.requester = first_request->event.actor->id;
-  if (last_approval) c.policy = last_approval->event.policy;
-  const event::Event* scope_source = nullptr;
-  if (last_approval && last_approval->event.scope) {
-    scope_source = &last_approval->event;
-  } else if (first_request && first_request->event.scope) {
-    scope_source = &first_request->event;
+  if (first_request) c.requested_scope = first_request->event.scope;
+  if (last_approval) {
+    c.policy = last_approval->event.policy;
+    c.approved_scope = last_approval->event.scope ? last_approval->event.scope : c.requested_scope;
   }
-  if (scope_source) c.approved_scope = scope_source->scope;
   if (last_approval && last_approval->event.window) {
     c.approved_window = last_approval->event.window;
   } else if (first_request && first_request->event.window) {
@@ -151,14 +152,15 @@ GrantChain BuildChain(const std::string& correlation_key, std::vector<ChainEvent
   if (c.identity.empty()) c.identity = approved_identity;
   if (c.identity.empty()) c.identity = requested_identity;
 
-  // The usable window.
+  // The usable window [start_ns, end_ns). not_after is inclusive (as in X.509, RFC 5280
+  // 4.1.2.5); revocation, expiry and TTL end it at their instant.
   if (first_provision) {
     c.start_ns = first_provision->event.time_ns;
     if (c.approved_window && !c.approved_window->not_before.empty()) {
       c.start_ns = std::max(c.start_ns, c.approved_window->not_before_ns);
     }
     if (c.approved_window && !c.approved_window->not_after.empty()) {
-      c.end_ns = c.approved_window->not_after_ns;
+      c.end_ns = SaturatingAdd(c.approved_window->not_after_ns, 1);
       c.end_reason = "window";
     }
     if (c.approved_window && c.approved_window->ttl_seconds) {
@@ -180,17 +182,30 @@ GrantChain BuildChain(const std::string& correlation_key, std::vector<ChainEvent
     c.first_use = first_use;
   }
 
+  // A reconciliation confirms the end only if it comes after the end and found the credential
+  // gone (success); one that found it still live contradicts the end.
+  const ChainEvent* contradiction = nullptr;
+  bool confirmed = false;
+  for (const ChainEvent* r : reconciliations) {
+    bool after_end = end_event && r->event.time_ns >= end_event->event.time_ns;
+    if (after_end && Succeeded(r->event)) {
+      c.reconciled.push_back(r->seq);
+      confirmed = true;
+    } else {
+      c.other.push_back(r->seq);
+      if (after_end && !contradiction) contradiction = r;
+    }
+  }
+  // `other` in chronological order (the reconciliations were added after the rest).
+  std::set<uint64_t> other(c.other.begin(), c.other.end());
+  c.other.clear();
+  for (const ChainEvent& ce : events) {
+    if (other.count(ce.seq)) c.other.push_back(ce.seq);
+  }
+
   // Status: the furthest stage the evidence reaches.
   bool decided_approve = last_decision && last_decision->event.kind == event::Kind::kApproval;
   bool decided_deny = last_decision && last_decision->event.kind == event::Kind::kDenial;
-  bool confirmed = false;
-  if (end_event) {
-    for (const ChainEvent& ce : events) {
-      if (ce.event.kind == event::Kind::kReconciliation && ce.event.time_ns >= c.end_ns) {
-        confirmed = true;
-      }
-    }
-  }
   if (end_event) {
     c.status = confirmed                                           ? ChainStatus::kReconciled
                : end_event->event.kind == event::Kind::kRevocation ? ChainStatus::kRevoked
@@ -208,13 +223,15 @@ GrantChain BuildChain(const std::string& correlation_key, std::vector<ChainEvent
   }
 
   // Missing links, in the order of the chain.
-  if (first_provision || decided_approve || decided_deny) {
-    if (c.requested.empty()) {
-      Issue(c, "no_request", "no request on record for this grant");
-    }
+  if ((first_provision || decided_approve || decided_deny) && c.requested.empty()) {
+    Issue(c, "no_request", "no request on record for this grant");
   }
   if (first_provision && c.approved.empty()) {
     Issue(c, "no_approval", "issued without an approval on record", {first_provision->seq});
+  }
+  if (first_provision && first_approval && ChronologicalLess(*first_provision, *first_approval)) {
+    Issue(c, "approved_after_provisioning", "issued before it was approved",
+          {first_provision->seq, first_approval->seq});
   }
   if (first_provision && decided_deny) {
     Issue(c, "provisioned_after_denial", "issued although the latest decision was a denial",
@@ -224,10 +241,11 @@ GrantChain BuildChain(const std::string& correlation_key, std::vector<ChainEvent
     Issue(c, "not_provisioned", "approved but no issuance on record", {last_approval->seq});
   }
   if (!c.requester.empty()) {
-    for (size_t i = 0; i < c.approvers.size(); ++i) {
-      if (c.approvers[i] == c.requester) {
+    for (const ChainEvent& ce : events) {
+      if (ce.event.kind == event::Kind::kApproval && ce.event.actor &&
+          ce.event.actor->id == c.requester) {
         Issue(c, "self_approved", "the requester " + c.requester + " approved their own request",
-              {c.approved[i]});
+              {ce.seq});
       }
     }
   }
@@ -235,27 +253,27 @@ GrantChain BuildChain(const std::string& correlation_key, std::vector<ChainEvent
     Issue(c,
           end_event->event.kind == event::Kind::kRevocation ? "revocation_unconfirmed"
                                                             : "expiry_unconfirmed",
-          "no reconciliation of the live state after it ended", {end_event->seq});
+          "no reconciliation of the live state confirms it ended", {end_event->seq});
   }
-  if (c.provisioned_scope && c.approved_scope) {
-    // Provisioned more than approved?
-    event::Scope over;
+  if (contradiction) {
+    Issue(c, "live_after_end", "a reconciliation after the end found the credential still live",
+          {contradiction->seq});
+  }
+  if (first_provision && c.provisioned_scope && c.approved_scope) {
+    // Issued with more than was approved? Same matching as for actions (IAM-style '*').
+    bool beyond = false;
     for (const auto& r : c.provisioned_scope->resources) {
-      if (!c.approved_scope->resources.empty() &&
-          !std::any_of(c.approved_scope->resources.begin(), c.approved_scope->resources.end(),
-                       [&](const std::string& a) { return a == r; })) {
-        over.resources.push_back(r);
+      if (!c.approved_scope->resources.empty() && !AnyMatches(c.approved_scope->resources, r)) {
+        beyond = true;
       }
     }
     for (const auto& p : c.provisioned_scope->permissions) {
-      if (!c.approved_scope->permissions.empty() &&
-          !std::any_of(c.approved_scope->permissions.begin(), c.approved_scope->permissions.end(),
-                       [&](const std::string& a) { return a == p; })) {
-        over.permissions.push_back(p);
+      if (!c.approved_scope->permissions.empty() && !AnyMatches(c.approved_scope->permissions, p)) {
+        beyond = true;
       }
     }
-    if (!over.resources.empty() || !over.permissions.empty()) {
-      Issue(c, "provisioned_beyond_approval", "issued with scope the approval does not contain",
+    if (beyond) {
+      Issue(c, "provisioned_beyond_approval", "issued with scope the approval does not cover",
             {first_provision->seq});
     }
   }
@@ -355,6 +373,12 @@ std::string ChainToJson(const GrantChain& c) {
   }
   Seqs(w, "reconciled", c.reconciled);
   Seqs(w, "requested", c.requested);
+  w.Key("requested_scope");
+  if (c.requested_scope) {
+    WriteScope(w, *c.requested_scope);
+  } else {
+    w.Null();
+  }
   w.Key("requester").String(c.requester);
   Seqs(w, "revoked", c.revoked);
   Seqs(w, "rotated", c.rotated);

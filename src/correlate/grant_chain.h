@@ -66,7 +66,8 @@ struct GrantChain {
   // requested one ("" when no event names one).
   std::string identity;
 
-  // The events proving each stage, chronological.
+  // The events proving each stage, chronological. `reconciled` holds only the successful
+  // reconciliations at or after the end; every other reconciliation is in `other`.
   std::vector<uint64_t> requested, approved, denied, provisioned, provision_failed, rotated,
       revoked, expired, reconciled, other;
   std::optional<FirstUse> first_use;
@@ -74,8 +75,9 @@ struct GrantChain {
   std::string requester;                   // actor of the first request
   std::vector<std::string> approvers;      // actors of the approvals
   std::optional<event::PolicyRef> policy;  // of the deciding approval
-  // The scope and window that were approved (the approval's own, else the request's), and what
-  // provisioning reports it actually granted.
+  // What was asked for; what was approved (the approval's own scope, else the requested one;
+  // none without an approval); and what provisioning reports it actually granted.
+  std::optional<event::Scope> requested_scope;
   std::optional<event::Scope> approved_scope;
   std::optional<event::Window> approved_window;
   std::optional<event::Scope> provisioned_scope;
@@ -96,8 +98,8 @@ struct GrantChain {
 GrantChain BuildChain(const std::string& correlation_key, std::vector<ChainEvent> events,
                       std::optional<FirstUse> first_use);
 
-// The chain as canonical JSON (stable; documented in docs/format/trace.md). Events are listed by
-// sequence number.
+// The chain as canonical JSON (stable; documented in docs/format/trace.md). Stage lists hold
+// sequence numbers in chronological order of their events.
 std::string ChainToJson(const GrantChain& chain);
 
 }  // namespace nhitrace::correlate

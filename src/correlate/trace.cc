@@ -6,6 +6,7 @@
 
 #include "base/time.h"
 #include "correlate/derived_state.h"
+#include "correlate/identity_facts.h"
 #include "correlate/scope.h"
 #include "json/writer.h"
 
@@ -72,9 +73,14 @@ void Count(ActionSummary& s, AttributedAction a) {
       ++s.no_grant;
       break;
   }
-  if (s.exceptions.size() < kMaxExceptions) {
-    s.exceptions.push_back(std::move(a));
-  } else {
+  // Keep the earliest kMaxExceptions (by time, then source), whatever order they come in.
+  s.exceptions.push_back(std::move(a));
+  if (s.exceptions.size() > kMaxExceptions) {
+    std::sort(s.exceptions.begin(), s.exceptions.end(),
+              [](const AttributedAction& x, const AttributedAction& y) {
+                return ChronologicalLess(x.action, y.action);
+              });
+    s.exceptions.pop_back();
     ++s.exceptions_omitted;
   }
 }
@@ -148,8 +154,7 @@ Result<std::optional<IdentityInfo>> LoadIdentity(store::Store& store, const std:
                        store.ListGroupKeys(row->canonical));
   info.first_seen_ns = INT64_MAX;
   info.last_seen_ns = INT64_MIN;
-  int64_t subject_time = INT64_MIN;
-  std::string subject_source;
+  IdentityFacts facts;  // the latest statement of each fact about any key of the identity
   for (auto& k : keys) {
     IdentityKeyInfo ki;
     NHI_ASSIGN_OR_RETURN(ki.links, store.ListLinks(k.key));
@@ -160,21 +165,16 @@ Result<std::optional<IdentityInfo>> LoadIdentity(store::Store& store, const std:
     }
     info.event_count += k.event_count;
     info.action_count += k.action_count;
-    // The latest facts stated about any key of the identity describe it.
-    if (k.subject_time_ns &&
-        (*k.subject_time_ns > subject_time ||
-         (*k.subject_time_ns == subject_time && k.subject_source > subject_source))) {
-      subject_time = *k.subject_time_ns;
-      subject_source = k.subject_source;
-      info.kind = k.subject_kind;
-      info.name = k.subject_name;
-      info.owner = k.owner;
-      info.sponsor = k.sponsor;
-      info.system = k.system;
-    }
+    NHI_ASSIGN_OR_RETURN(IdentityFacts kf, IdentityFacts::FromRow(k));
+    facts.Merge(kf);
     ki.row = std::move(k);
     info.keys.push_back(std::move(ki));
   }
+  info.kind = facts.get(IdentityFacts::kKind).value;
+  info.name = facts.get(IdentityFacts::kName).value;
+  info.owner = facts.get(IdentityFacts::kOwner).value;
+  info.sponsor = facts.get(IdentityFacts::kSponsor).value;
+  info.system = facts.get(IdentityFacts::kSystem).value;
   return std::optional<IdentityInfo>(std::move(info));
 }
 

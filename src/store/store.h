@@ -109,11 +109,11 @@ struct IdentityKeyRow {
   std::optional<int64_t> last_action_ns;
   uint64_t event_count = 0;
   uint64_t action_count = 0;
-  // The latest descriptive facts stated about this key (by authoritative time, then source id).
+  // The latest value stated for each descriptive fact about this key (by authoritative time,
+  // then source id), and which event stated it: a canonical JSON object
+  // {"<fact>": [time_ns, "<system>\n<event id>", seq], ...} over the facts that are set.
   std::string subject_kind, subject_name, owner, sponsor, system;
-  std::optional<int64_t> subject_time_ns;
-  std::string subject_source;  // "<system>\n<event id>" of the event that stated them
-  std::optional<uint64_t> subject_seq;
+  std::string facts_provenance = "{}";
   friend bool operator==(const IdentityKeyRow&, const IdentityKeyRow&) = default;
 };
 

@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include "correlate/derived_state.h"
+#include "correlate/identity_facts.h"
 #include "correlate/trace.h"
 #include "json/dom.h"
 #include "testing/ledger_fixture.h"
@@ -101,9 +102,18 @@ class ScenarioRun {
                       out << "key " << r.key << " -> " << r.canonical << " seen " << r.first_seen_ns
                           << ".." << r.last_seen_ns << " events " << r.event_count << " actions "
                           << r.action_count << " last_action " << r.last_action_ns.value_or(-1)
-                          << " subject " << r.subject_kind << "|" << r.subject_name << "|"
-                          << r.owner << "|" << r.sponsor << "|" << r.system << " from "
-                          << (r.subject_seq ? Name(*r.subject_seq) : "-") << "\n";
+                          << " facts";
+                      auto facts = IdentityFacts::FromRow(r);
+                      EXPECT_TRUE(facts.ok());
+                      for (int f = 0; f < IdentityFacts::kFieldCount; ++f) {
+                        auto field = static_cast<IdentityFacts::Field>(f);
+                        const auto& fact = facts->get(field);
+                        if (fact.set) {
+                          out << " " << IdentityFacts::FieldName(field) << "=" << fact.value
+                              << " (by " << Name(fact.seq) << ")";
+                        }
+                      }
+                      out << "\n";
                       return OkStatus();
                     })
                     .ok());
@@ -143,8 +153,7 @@ class ScenarioRun {
                           << r.last_seen_ns << "|" << r.last_action_ns.value_or(-1) << "|"
                           << r.event_count << "|" << r.action_count << "|" << r.subject_kind << "|"
                           << r.subject_name << "|" << r.owner << "|" << r.sponsor << "|" << r.system
-                          << "|" << r.subject_time_ns.value_or(-1) << "|" << r.subject_source << "|"
-                          << (r.subject_seq ? static_cast<int64_t>(*r.subject_seq) : -1) << "\n";
+                          << "|" << r.facts_provenance << "\n";
                       return OkStatus();
                     })
                     .ok());
@@ -346,8 +355,7 @@ TEST_P(ScenarioTest, TraceMatchesExpectationsInEveryArrivalOrderAndAfterRebuild)
 
   // (1) File order, one batch.
   ScenarioRun base;
-  base.Ingest(lines, order, lines.size());
-  if (HasFatalFailure()) return;
+  ASSERT_NO_FATAL_FAILURE(base.Ingest(lines, order, lines.size()));
   std::string snapshot = base.Snapshot();
   size_t n = 0;
   for (auto check : json::ArrayOf(expect["checks"])) {
@@ -371,8 +379,7 @@ TEST_P(ScenarioTest, TraceMatchesExpectationsInEveryArrivalOrderAndAfterRebuild)
   for (size_t k = 0; k < orders.size(); ++k) {
     size_t per_batch = k == 0 ? 1 : 1 + rng() % lines.size();
     ScenarioRun run;
-    run.Ingest(lines, orders[k], per_batch);
-    if (HasFatalFailure()) return;
+    ASSERT_NO_FATAL_FAILURE(run.Ingest(lines, orders[k], per_batch));
     EXPECT_EQ(run.Snapshot(), snapshot) << name << ": arrival order " << k << " (batches of "
                                         << per_batch << ") gives different derived state";
     n = 0;

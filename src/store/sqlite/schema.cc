@@ -88,9 +88,8 @@ CREATE TABLE identity_keys (
   owner            TEXT,
   sponsor          TEXT,
   system           TEXT,
-  subject_time_ns  INTEGER,
-  subject_source   TEXT,
-  subject_seq      INTEGER
+  -- For each fact above, the event that stated it: {"owner":[time_ns,"system\nevent id",seq],...}
+  facts_provenance TEXT NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX identity_keys_by_canonical ON identity_keys(canonical);
 

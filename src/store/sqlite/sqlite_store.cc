@@ -65,8 +65,7 @@ Result<CheckpointRow> ReadCheckpointRow(const Statement& s) {
 
 constexpr char kIdentityKeyColumns[] =
     "key, canonical, first_seen_ns, last_seen_ns, last_action_ns, event_count, action_count, "
-    "subject_kind, subject_name, owner, sponsor, system, subject_time_ns, subject_source, "
-    "subject_seq";
+    "subject_kind, subject_name, owner, sponsor, system, facts_provenance";
 constexpr char kGrantColumns[] =
     "correlation_key, identity_key, status, start_ns, end_ns, first_use_seq, issue_count, doc";
 
@@ -89,9 +88,7 @@ IdentityKeyRow ReadIdentityKeyRow(const Statement& s) {
   r.owner = std::string(s.ColumnText(9));
   r.sponsor = std::string(s.ColumnText(10));
   r.system = std::string(s.ColumnText(11));
-  r.subject_time_ns = OptInt(s, 12);
-  r.subject_source = std::string(s.ColumnText(13));
-  if (auto v = OptInt(s, 14)) r.subject_seq = static_cast<uint64_t>(*v);
+  r.facts_provenance = std::string(s.ColumnText(12));
   return r;
 }
 
@@ -572,17 +569,7 @@ class SqliteWriteTxn final : public WriteTxn {
     st.BindTextOrNull(10, r.owner, true);
     st.BindTextOrNull(11, r.sponsor, true);
     st.BindTextOrNull(12, r.system, true);
-    if (r.subject_time_ns) {
-      st.BindInt(13, *r.subject_time_ns);
-    } else {
-      st.BindNull(13);
-    }
-    st.BindTextOrNull(14, r.subject_source, true);
-    if (r.subject_seq) {
-      st.BindInt(15, static_cast<int64_t>(*r.subject_seq));
-    } else {
-      st.BindNull(15);
-    }
+    st.BindText(13, r.facts_provenance, true);
     Status s = st.Run();
     st.Reset();
     return s;
@@ -751,11 +738,11 @@ Status SqliteStore::PrepareAll() {
                                   "correlation_key"},
       {&first_event_of_, std::string("SELECT ") + kEventColumns +
                              " FROM events WHERE identity_key = ?1 AND kind = ?2 AND time_ns >= "
-                             "?3 AND time_ns < ?4 ORDER BY time_ns, seq LIMIT 1"},
+                             "?3 AND time_ns < ?4 ORDER BY time_ns, source_system, "
+                             "source_event_id LIMIT 1"},
       {&put_identity_key_, std::string("INSERT OR REPLACE INTO identity_keys(") +
                                kIdentityKeyColumns +
-                               ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
-                               "?14, ?15)"},
+                               ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"},
       {&recanonicalize_, "UPDATE identity_keys SET canonical = ?1 WHERE canonical = ?2"},
       {&put_link_, "INSERT OR IGNORE INTO identity_links(key_a, key_b, seq) VALUES (?1, ?2, ?3)"},
       {&put_grant_, std::string("INSERT OR REPLACE INTO grants(") + kGrantColumns +
