@@ -44,6 +44,7 @@ int Run(Context& ctx, const IngestArgs& a) {
                                     ": not supported yet (this build reads: native)"));
     return kExitUsage;
   }
+  ctx.set_read_mostly(false);
   auto ledger = ctx.OpenLedger(true);
   if (!ledger.ok()) {
     PrintError(ledger.status());

@@ -24,6 +24,7 @@ std::string Context::KeyPath() const {
 Result<std::unique_ptr<store::Store>> Context::OpenStoreOnly() {
   store::StoreOptions opts;
   opts.path = StorePath();
+  if (read_mostly_) opts.mmap_bytes = int64_t{1} << 30;
   return store::OpenStore(opts);
 }
 

@@ -41,6 +41,10 @@ class Context {
   // checkpoints); otherwise the key is loaded only if present and readable. The derived state
   // (identities, grant chains) is attached, so appends keep it current.
   Result<std::unique_ptr<ledger::Ledger>> OpenLedger(bool need_signer);
+  // Whether stores opened from now on are memory-mapped for reads (default true; ingest
+  // turns it off to keep its memory bounded).
+  void set_read_mostly(bool v) { read_mostly_ = v; }
+  // For commands that only read (traces, proofs, listings): the store is memory-mapped.
   Result<std::unique_ptr<store::Store>> OpenStoreOnly();
 
   const Clock& clock() const { return clock_; }
@@ -48,6 +52,7 @@ class Context {
  private:
   const Clock& clock_;
   std::unique_ptr<correlate::DerivedState> derived_;
+  bool read_mostly_ = true;
 };
 
 // Prints "nhitrace: <message>" on stderr.

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -183,6 +184,9 @@ class Ledger {
   tlog::CompactRange range_;
   bool batch_open_ = false;
   std::vector<AppendObserver*> observers_;
+  // Checkpoint roots whose signature was verified, by tree size (with the note verified).
+  std::map<uint64_t, std::pair<std::string, Hash>> verified_roots_;
+  Result<Hash> RootOfNote(const std::string& note, uint64_t size);
 };
 
 // The signing key file: the C2SP/Go-note signer key string on one line, mode 0600.

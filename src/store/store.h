@@ -191,6 +191,9 @@ struct StoreOptions {
   // fsync on every commit (survives power loss). When false, committed data survives a crash
   // of the process but not of the machine.
   bool durable = true;
+  // Bytes of the database file to memory-map for reads (0: none). Worth it for query commands
+  // (proofs, traces); ingest leaves it off so that its resident memory stays bounded.
+  int64_t mmap_bytes = 0;
   // Database page size for a new store (SQLite: a power of two, 512..65536). Large pages cut
   // the per-page write overhead of append-heavy ingest (BENCHMARKS.md has the measurements).
   int page_size = 65536;
