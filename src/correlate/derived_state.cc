@@ -13,8 +13,9 @@ bool IsLifecycle(event::Kind k) {
          k == event::Kind::kExpiry || k == event::Kind::kReconciliation;
 }
 
-constexpr std::string_view kLifecycleKinds[] = {"rotation", "revocation", "expiry",
-                                                "reconciliation"};
+// The kinds that begin or end a credential's grants.
+const std::vector<std::string> kCredentialKinds = {"provision", "rotation", "revocation", "expiry",
+                                                   "reconciliation"};
 constexpr size_t kNoLimit = SIZE_MAX >> 1;
 
 bool Succeeded(const event::Event& e) { return !e.outcome || e.outcome->result == "success"; }
@@ -43,10 +44,10 @@ Result<std::vector<ChainEvent>> Decode(const std::vector<store::EventRow>& rows)
 }
 
 Result<std::vector<ChainEvent>> EventsOf(store::Store& store, const std::string& identity_key,
-                                         std::string_view kind) {
+                                         const std::vector<std::string>& kinds) {
   store::EventQuery q;
   q.identity_key = identity_key;
-  q.kind = std::string(kind);
+  q.kinds = kinds;
   q.limit = kNoLimit;
   NHI_ASSIGN_OR_RETURN(std::vector<store::EventRow> rows, store.QueryEvents(q));
   return Decode(rows);
@@ -106,8 +107,13 @@ Result<GrantChain> LoadChain(store::Store& store, const std::string& correlation
   // Lifecycle events of the credential that carry no request id (a key deleted in a console)
   // belong to the grant of the credential that was current when they happened: from this
   // grant's first issuance up to the next grant's.
-  NHI_ASSIGN_OR_RETURN(std::vector<ChainEvent> provisions,
-                       EventsOf(store, credential, "provision"));
+  // One lookup for the credential's provisions and lifecycle events.
+  NHI_ASSIGN_OR_RETURN(std::vector<ChainEvent> of_credential,
+                       EventsOf(store, credential, kCredentialKinds));
+  std::vector<ChainEvent> provisions, lifecycle;
+  for (ChainEvent& ce : of_credential) {
+    (ce.event.kind == event::Kind::kProvision ? provisions : lifecycle).push_back(std::move(ce));
+  }
   NHI_ASSIGN_OR_RETURN(auto starts, GrantStarts(provisions));
   auto own = starts.find(correlation_key);
   if (own != starts.end()) {
@@ -117,15 +123,12 @@ Result<GrantChain> LoadChain(store::Store& store, const std::string& correlation
       if (!next || ChronologicalLess(*start, *next)) next = start;
     }
     bool added = false;
-    for (std::string_view kind : kLifecycleKinds) {
-      NHI_ASSIGN_OR_RETURN(std::vector<ChainEvent> more, EventsOf(store, credential, kind));
-      for (ChainEvent& ce : more) {
-        if (!ce.event.correlation_key.empty()) continue;
-        if (ChronologicalLess(ce, *own->second)) continue;    // before this grant
-        if (next && !ChronologicalLess(ce, *next)) continue;  // after the next one began
-        events.push_back(std::move(ce));
-        added = true;
-      }
+    for (ChainEvent& ce : lifecycle) {
+      if (!ce.event.correlation_key.empty()) continue;
+      if (ChronologicalLess(ce, *own->second)) continue;    // before this grant
+      if (next && !ChronologicalLess(ce, *next)) continue;  // after the next one began
+      events.push_back(std::move(ce));
+      added = true;
     }
     if (added) chain = BuildChain(correlation_key, events, std::nullopt);
   }

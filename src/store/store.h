@@ -141,6 +141,7 @@ struct EventQuery {
   std::string correlation_key;
   std::string identity_key;
   std::string kind;
+  std::vector<std::string> kinds;  // any of these (in addition to `kind`, if both are set)
   std::optional<int64_t> from_ns;  // time_ns >= from_ns
   std::optional<int64_t> to_ns;    // time_ns < to_ns
   size_t limit = 1000;

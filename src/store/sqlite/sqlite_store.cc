@@ -1,6 +1,7 @@
 #include "store/sqlite/sqlite_store.h"
 
 #include <cstring>
+#include <map>
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -179,28 +180,47 @@ class SqliteStore final : public Store {
 
   Result<std::vector<EventRow>> QueryEvents(const EventQuery& q) override {
     // Only the conditions that are set are added, so SQLite can use the matching index; every
-    // value is bound, never spliced into the SQL text.
+    // value is bound, never spliced into the SQL text. The few distinct shapes of this query
+    // are prepared once each.
+    std::vector<std::string_view> kinds(q.kinds.begin(), q.kinds.end());
+    if (!q.kind.empty()) kinds.push_back(q.kind);
     std::string sql = std::string("SELECT ") + kEventColumns + " FROM events WHERE 1";
     if (!q.correlation_key.empty()) sql += " AND correlation_key = ?1";
     if (!q.identity_key.empty()) sql += " AND identity_key = ?2";
-    if (!q.kind.empty()) sql += " AND kind = ?3";
-    if (q.from_ns) sql += " AND time_ns >= ?4";
-    if (q.to_ns) sql += " AND time_ns < ?5";
-    sql += " ORDER BY time_ns, seq LIMIT ?6";
-    NHI_ASSIGN_OR_RETURN(Statement s, Statement::Prepare(db_.get(), sql));
-    if (!q.correlation_key.empty()) s.BindText(1, q.correlation_key, true);
-    if (!q.identity_key.empty()) s.BindText(2, q.identity_key, true);
-    if (!q.kind.empty()) s.BindText(3, q.kind, true);
-    if (q.from_ns) s.BindInt(4, *q.from_ns);
-    if (q.to_ns) s.BindInt(5, *q.to_ns);
-    s.BindInt(6, static_cast<int64_t>(q.limit));
+    if (q.from_ns) sql += " AND time_ns >= ?3";
+    if (q.to_ns) sql += " AND time_ns < ?4";
+    if (!kinds.empty()) {
+      sql += " AND kind IN (";
+      for (size_t i = 0; i < kinds.size(); ++i) sql += (i ? ", ?" : "?") + std::to_string(6 + i);
+      sql += ")";
+    }
+    sql += " ORDER BY time_ns, seq LIMIT ?5";
+    NHI_ASSIGN_OR_RETURN(Statement * s, Cached(sql));
+    ResetGuard g(*s);
+    if (!q.correlation_key.empty()) s->BindText(1, q.correlation_key, true);
+    if (!q.identity_key.empty()) s->BindText(2, q.identity_key, true);
+    if (q.from_ns) s->BindInt(3, *q.from_ns);
+    if (q.to_ns) s->BindInt(4, *q.to_ns);
+    s->BindInt(5, static_cast<int64_t>(std::min<size_t>(q.limit, INT64_MAX)));
+    for (size_t i = 0; i < kinds.size(); ++i) s->BindText(static_cast<int>(6 + i), kinds[i], true);
     std::vector<EventRow> out;
     for (;;) {
-      NHI_ASSIGN_OR_RETURN(auto r, s.Step());
+      NHI_ASSIGN_OR_RETURN(auto r, s->Step());
       if (r == Statement::StepResult::kDone) return out;
-      NHI_ASSIGN_OR_RETURN(EventRow row, ReadEventRow(s));
+      NHI_ASSIGN_OR_RETURN(EventRow row, ReadEventRow(*s));
       out.push_back(std::move(row));
     }
+  }
+
+  // A statement prepared once per distinct SQL text (for queries built from filters).
+  Result<Statement*> Cached(const std::string& sql) {
+    auto it = cached_.find(sql);
+    if (it == cached_.end()) {
+      if (cached_.size() > 256) cached_.clear();  // bounded; the shapes are few in practice
+      NHI_ASSIGN_OR_RETURN(Statement st, Statement::Prepare(db_.get(), sql));
+      it = cached_.emplace(sql, std::move(st)).first;
+    }
+    return &it->second;
   }
 
   Status ScanEvents(uint64_t from, const std::function<Status(const EventRow&)>& fn) override {
@@ -450,6 +470,7 @@ class SqliteStore final : public Store {
   bool durable_;
   int schema_version_ = 0;
   SqliteNodeReader reader_;
+  std::map<std::string, Statement> cached_;
   Statement get_meta_, max_seq_, get_event_, get_raw_, latest_cp_, cp_at_, get_node_,
       get_identity_key_, list_group_keys_, list_links_, get_grant_, list_grants_for_key_,
       first_event_of_;
