@@ -25,6 +25,12 @@ Result<std::unique_ptr<store::Store>> Context::OpenStoreOnly() {
   store::StoreOptions opts;
   opts.path = StorePath();
   if (read_mostly_) opts.mmap_bytes = int64_t{1} << 30;
+  if (!read_mostly_) {
+    // Ingest: a larger page cache keeps the hot index pages; still well inside the 256 MB
+    // resident-memory budget (BENCHMARKS.md).
+    opts.cache_bytes = int64_t{128} << 20;
+    if (const char* v = std::getenv("NHITRACE_CACHE_MB")) opts.cache_bytes = std::atoll(v) << 20;
+  }
   return store::OpenStore(opts);
 }
 

@@ -6,9 +6,11 @@
 // in batches; `on_commit` is called only after a batch is durable, so a count it reports
 // survives a crash at any later moment.
 //
-// Record identity: an event is the same record as a stored one iff its (source.system,
-// source.event_id) is stored. With equal content it is a duplicate; with different content it
-// is a conflict and quarantined (the stored event is never replaced).
+// Record identity: an event is the same record as a stored one iff its (source.system, time,
+// source.event_id) is stored — the same record always carries the same authoritative time.
+// With equal content it is a duplicate; with different content it is a conflict and
+// quarantined (the stored event is never replaced). Two records with the same source id but
+// different times are different records to ingest and are both stored.
 #pragma once
 
 #include <cstdint>

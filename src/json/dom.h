@@ -5,9 +5,9 @@
 // temporary. These helpers return the array/object by value instead.
 #pragma once
 
-#include <simdjson.h>
-
 #include <string_view>
+
+#include <simdjson.h>
 
 namespace nhitrace::json {
 

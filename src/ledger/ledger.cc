@@ -186,7 +186,8 @@ Result<AppendOutcome> Batch::Append(PreparedEvent& prepared, std::string_view ra
 
   NHI_ASSIGN_OR_RETURN(bool inserted, txn_->InsertEvent(row));
   if (!inserted) {
-    NHI_ASSIGN_OR_RETURN(auto existing, txn_->FindBySource(row.source_system, row.source_event_id));
+    NHI_ASSIGN_OR_RETURN(auto existing,
+                         txn_->FindBySource(row.source_system, row.time_ns, row.source_event_id));
     if (!existing) return InternalError("insert was refused but no event has its source id");
     AppendOutcome o;
     o.seq = existing->seq;

@@ -91,8 +91,7 @@ struct QuarantineRow {
   bool truncated = false;  // raw holds only the first bytes
 };
 
-// The result of trying to insert an event whose (source_system, source_event_id) may already
-// be stored.
+// The stored event with a given record identity (see WriteTxn::InsertEvent).
 struct ExistingEvent {
   uint64_t seq = 0;
   std::string content_hash;
@@ -158,11 +157,13 @@ class WriteTxn {
  public:
   virtual ~WriteTxn() = default;
 
-  // The stored event with this source identity, if any (sees this transaction's writes).
+  // The stored event with this record identity, if any (sees this transaction's writes).
   virtual Result<std::optional<ExistingEvent>> FindBySource(std::string_view system,
+                                                            int64_t time_ns,
                                                             std::string_view event_id) = 0;
-  // Inserts the event unless one with the same (source_system, source_event_id) is stored;
-  // returns whether it did. REQUIRES: row.seq is the next sequence number.
+  // Inserts the event unless one with the same record identity (source_system, time_ns,
+  // source_event_id) is stored; returns whether it did. REQUIRES: row.seq is the next sequence
+  // number.
   virtual Result<bool> InsertEvent(const EventRow& row) = 0;
   // REQUIRES: raw.id is new.
   virtual Status InsertRaw(const RawRef& raw) = 0;
@@ -192,11 +193,15 @@ struct StoreOptions {
   // fsync on every commit (survives power loss). When false, committed data survives a crash
   // of the process but not of the machine.
   bool durable = true;
+  // SQLite page cache, in bytes. Ingest raises it: index pages that stay cached need not be
+  // read again (BENCHMARKS.md). It is most of the process's resident memory.
+  int64_t cache_bytes = int64_t{32} << 20;
   // Bytes of the database file to memory-map for reads (0: none). Worth it for query commands
   // (proofs, traces); ingest leaves it off so that its resident memory stays bounded.
   int64_t mmap_bytes = 0;
-  // Database page size for a new store (SQLite: a power of two, 512..65536). Large pages cut
-  // the per-page write overhead of append-heavy ingest (BENCHMARKS.md has the measurements).
+  // Database page size for a new store (SQLite: a power of two, 512..65536). With every index
+  // appended near its end, large pages cost the least CPU per event (BENCHMARKS.md: 3M events
+  // in 121 s with 64 KiB pages, 196 s with 4 KiB).
   int page_size = 65536;
 };
 

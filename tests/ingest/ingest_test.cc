@@ -5,8 +5,8 @@
 #include <unistd.h>
 
 #include "base/file.h"
-#include "testing/mem_file.h"
 #include "testing/ledger_fixture.h"
+#include "testing/mem_file.h"
 
 namespace nhitrace::ingest {
 namespace {
@@ -68,6 +68,20 @@ TEST_F(IngestTest, ReingestingIsIdempotent) {
   auto within = Ingest(ActionLine(100) + "\n" + ActionLine(100) + "\n");
   EXPECT_EQ(within->accepted, 1u);
   EXPECT_EQ(within->duplicate, 1u);
+}
+
+TEST_F(IngestTest, ASourceIdAtAnotherTimeIsAnotherRecord) {
+  // Record identity is (source.system, time, source.event_id): a re-export with the same time
+  // is a duplicate, a record that reuses the id at another time is stored too.
+  std::string a =
+      R"({"kind":"signal","source":{"system":"s","event_id":"x"},"time":"2026-03-01T10:00:00Z"})";
+  std::string b =
+      R"({"kind":"signal","source":{"system":"s","event_id":"x"},"time":"2026-03-01T10:00:01Z"})";
+  auto s = Ingest(a + "\n" + a + "\n" + b + "\n");
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->accepted, 2u);
+  EXPECT_EQ(s->duplicate, 1u);
+  EXPECT_EQ(s->quarantined, 0u);
 }
 
 TEST_F(IngestTest, OutOfOrderTimestampsAreKeptAsGiven) {

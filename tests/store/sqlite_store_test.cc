@@ -86,7 +86,7 @@ TEST(SqliteStoreTest, WritesAreVisibleOnlyAfterCommit) {
     auto txn = store->BeginWrite();
     ASSERT_TRUE(txn.ok());
     ASSERT_TRUE(*(*txn)->InsertEvent(Row(0, "a")));
-    auto found = (*txn)->FindBySource("sys", "a");
+    auto found = (*txn)->FindBySource("sys", Row(0, "a").time_ns, "a");
     ASSERT_TRUE(found.ok() && found->has_value());  // own writes are visible
     EXPECT_EQ((*found)->seq, 0u);
     // No commit: the destructor rolls back.
@@ -115,13 +115,17 @@ TEST(SqliteStoreTest, SourceIdentityIsUniqueAndASecondInsertIsRefused) {
   auto txn = store->BeginWrite();
   ASSERT_TRUE(txn.ok());
   EXPECT_TRUE(*(*txn)->InsertEvent(Row(0, "a")));
-  auto again = (*txn)->InsertEvent(Row(1, "a"));
+  EventRow same = Row(1, "a");
+  same.time_ns = Row(0, "a").time_ns;  // same system, time and id: the same record
+  auto again = (*txn)->InsertEvent(same);
   ASSERT_TRUE(again.ok());
   EXPECT_FALSE(*again);  // refused, not an error
+  // The same source id at another time is another record.
+  EXPECT_TRUE(*(*txn)->InsertEvent(Row(1, "a")));
   // The sequence number is still a primary key: reusing one is an error.
   EXPECT_EQ((*txn)->InsertEvent(Row(0, "b")).status().code(), StatusCode::kAborted);
   ASSERT_TRUE((*txn)->Commit().ok());
-  EXPECT_EQ(*store->EventCount(), 1u);
+  EXPECT_EQ(*store->EventCount(), 2u);
 }
 
 TEST(SqliteStoreTest, TreeNodesAreReadFromTheRowOfTheLeafThatCompletedThem) {

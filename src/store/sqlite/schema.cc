@@ -41,7 +41,11 @@ CREATE TABLE events (
   actor_id        TEXT,
   tree_nodes      BLOB NOT NULL,
   raw_id          INTEGER,
-  UNIQUE (source_system, source_event_id)
+  -- A record's identity. Time comes second so that, as records mostly arrive in time order,
+  -- new keys land near the end of the index instead of on a random page of it: with random
+  -- event ids (UUIDs) the old (system, id) order rewrote a page per insert at every commit,
+  -- a cost that grew with the store (BENCHMARKS.md).
+  UNIQUE (source_system, time_ns, source_event_id)
 );
 CREATE INDEX events_by_correlation ON events(correlation_key) WHERE correlation_key IS NOT NULL;
 CREATE INDEX events_by_identity ON events(identity_key, kind, time_ns) WHERE identity_key IS NOT NULL;

@@ -490,12 +490,13 @@ class SqliteWriteTxn final : public WriteTxn {
     s_->write_open_ = false;
   }
 
-  Result<std::optional<ExistingEvent>> FindBySource(std::string_view system,
+  Result<std::optional<ExistingEvent>> FindBySource(std::string_view system, int64_t time_ns,
                                                     std::string_view event_id) override {
     Statement& st = s_->find_source_;
     ResetGuard g(st);
     st.BindText(1, system, true);
-    st.BindText(2, event_id, true);
+    st.BindInt(2, time_ns);
+    st.BindText(3, event_id, true);
     NHI_ASSIGN_OR_RETURN(auto r, st.Step());
     if (r == Statement::StepResult::kDone) return std::optional<ExistingEvent>();
     ExistingEvent e;
@@ -739,11 +740,11 @@ Status SqliteStore::PrepareAll() {
       {&cp_at_, "SELECT size, root, note, created_ns FROM checkpoints WHERE size = ?1"},
       {&get_node_, "SELECT leaf_hash, tree_nodes FROM events WHERE seq = ?1"},
       {&find_source_,
-       "SELECT seq, content_hash FROM events WHERE source_system = ?1 AND "
-       "source_event_id = ?2"},
+       "SELECT seq, content_hash FROM events WHERE source_system = ?1 AND time_ns = ?2 AND "
+       "source_event_id = ?3"},
       {&insert_event_, std::string("INSERT INTO events(") + kEventColumns +
                            ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
-                           "?14) ON CONFLICT(source_system, source_event_id) DO NOTHING"},
+                           "?14) ON CONFLICT(source_system, time_ns, source_event_id) DO NOTHING"},
       {&insert_raw_,
        "INSERT INTO raw_records(id, salt, bytes, salted_sha256, size) "
        "VALUES (?1, ?2, ?3, ?4, ?5)"},
@@ -804,7 +805,11 @@ Status SqliteStore::Init(const StoreOptions& options) {
   NHI_RETURN_IF_ERROR(
       Exec(db_.get(), durable_ ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL"));
   NHI_RETURN_IF_ERROR(Exec(db_.get(), "PRAGMA secure_delete = ON"));
-  NHI_RETURN_IF_ERROR(Exec(db_.get(), "PRAGMA cache_size = -32768"));  // 32 MiB
+  std::string cache = "PRAGMA cache_size = -" + std::to_string(options.cache_bytes / 1024);
+  NHI_RETURN_IF_ERROR(Exec(db_.get(), cache.c_str()));
+  // Checkpoint the WAL into the database every 128 MiB of frames rather than every 1,000 pages
+  // (4 MiB): a page written by several commits is then copied once.
+  NHI_RETURN_IF_ERROR(Exec(db_.get(), "PRAGMA wal_autocheckpoint = 32768"));
   NHI_RETURN_IF_ERROR(Exec(db_.get(), "PRAGMA temp_store = MEMORY"));
   if (options.mmap_bytes > 0) {
     std::string mm = "PRAGMA mmap_size = " + std::to_string(options.mmap_bytes);
