@@ -159,6 +159,8 @@ DerivedState::KeyDelta& DerivedState::Touch(const std::string& key, int64_t time
 }
 
 Status DerivedState::OnAppend(store::WriteTxn&, uint64_t seq, const event::Event& e) {
+  // Findings and cases name identities and chains; they are not evidence about them.
+  if (event::IsOwnRecord(e.kind)) return OkStatus();
   if (!e.identity.empty()) {
     KeyDelta& d = Touch(e.identity, e.time_ns);
     ++d.events;

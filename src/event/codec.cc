@@ -331,7 +331,7 @@ Status DecodeFields(const element& obj, std::string_view prefix, bool native, Ev
           return FieldError(path, "unknown kind \"" + k +
                                       "\" (one of request, approval, denial, provision, action, "
                                       "rotation, revocation, expiry, reconciliation, signal, "
-                                      "support, identity)");
+                                      "support, identity, policy, finding, case)");
         }
         e->kind = *kind;
         break;
@@ -482,6 +482,9 @@ Status DecodeFields(const element& obj, std::string_view prefix, bool native, Ev
       break;
     case Kind::kSignal:
     case Kind::kSupport:
+    case Kind::kPolicy:
+    case Kind::kFinding:
+    case Kind::kCase:
       break;
   }
   return OkStatus();

@@ -28,6 +28,12 @@ std::string_view KindName(Kind k) {
       return "support";
     case Kind::kIdentity:
       return "identity";
+    case Kind::kPolicy:
+      return "policy";
+    case Kind::kFinding:
+      return "finding";
+    case Kind::kCase:
+      return "case";
   }
   return "?";
 }

@@ -26,14 +26,22 @@ enum class Kind {
   kSignal,          // an alert or detector output
   kSupport,         // a support interaction
   kIdentity,        // an explicit statement about an identity (owner, sponsor, aliases)
+  kPolicy,          // nhitrace's own: a policy version was published (the document is the raw)
+  kFinding,         // nhitrace's own: a reconciliation rule found (or updated) a gap
+  kCase,            // nhitrace's own: a change to a case (opened, assigned, decided, closed...)
 };
 
-inline constexpr Kind kAllKinds[] = {Kind::kRequest,    Kind::kApproval, Kind::kDenial,
-                                     Kind::kProvision,  Kind::kAction,   Kind::kRotation,
-                                     Kind::kRevocation, Kind::kExpiry,   Kind::kReconciliation,
-                                     Kind::kSignal,     Kind::kSupport,  Kind::kIdentity};
+inline constexpr Kind kAllKinds[] = {
+    Kind::kRequest,  Kind::kApproval,   Kind::kDenial, Kind::kProvision,      Kind::kAction,
+    Kind::kRotation, Kind::kRevocation, Kind::kExpiry, Kind::kReconciliation, Kind::kSignal,
+    Kind::kSupport,  Kind::kIdentity,   Kind::kPolicy, Kind::kFinding,        Kind::kCase};
 
 std::string_view KindName(Kind k);
+// The kinds nhitrace writes about its own work (policy versions, findings, cases), as opposed to
+// evidence from the outside. They say nothing about an identity's activity or lifecycle.
+inline bool IsOwnRecord(Kind k) {
+  return k == Kind::kPolicy || k == Kind::kFinding || k == Kind::kCase;
+}
 std::optional<Kind> ParseKind(std::string_view name);
 
 // Who did it: a person, a non-human identity, or the system itself.
