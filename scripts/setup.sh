@@ -9,9 +9,12 @@ packages=(
   # toolchain
   cmake ninja-build g++ clang pkg-config clang-format clang-tidy libclang-rt-14-dev
   # libraries
-  libsqlite3-dev libssl-dev libsimdjson-dev libcli11-dev zlib1g-dev
+  libsqlite3-dev libssl-dev libsimdjson-dev libcli11-dev zlib1g-dev libyaml-cpp-dev
+  libcpp-httplib-dev
   # tests and benchmarks
-  libgtest-dev libgmock-dev libbenchmark-dev sqlite3 python3 python3-jsonschema
+  libgtest-dev libgmock-dev libbenchmark-dev sqlite3 python3 python3-jsonschema wrk
+  # independent verification of checkpoints and proofs (Go sumdb note + tlog)
+  golang-go golang-golang-x-mod-dev
 )
 
 missing=()
