@@ -13,7 +13,7 @@ seconds=${1:-60}
 shift || true
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 out=${NHITRACE_FUZZ_OUT:-$root/build/fuzz/fuzz-run}
-all_targets=(canonical_json_fuzz native_event_fuzz leaf_fuzz note_fuzz line_reader_fuzz rfc3339_fuzz)
+all_targets=(canonical_json_fuzz native_event_fuzz leaf_fuzz note_fuzz line_reader_fuzz rfc3339_fuzz record_reader_fuzz)
 targets=("${@:-${all_targets[@]}}")
 
 # Per-target libFuzzer flags: input size limit and dictionary.

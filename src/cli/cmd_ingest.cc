@@ -1,4 +1,7 @@
+#include <algorithm>
 #include <cstdio>
+#include <utility>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 #include <fcntl.h>
@@ -6,6 +9,7 @@
 
 #include "base/file.h"
 #include "cli/commands.h"
+#include "ingest/importer.h"
 #include "ingest/ingest.h"
 #include "json/writer.h"
 
@@ -14,7 +18,7 @@ namespace {
 
 struct IngestArgs {
   std::string file;
-  std::string format = "native";
+  std::string format = "auto";
   std::string progress = "auto";
   size_t max_line_bytes = 1 << 20;
   bool json = false;
@@ -25,12 +29,20 @@ std::string SummaryJson(const std::string& source, const ingest::IngestStats& s,
   json::JsonWriter w;
   w.BeginObject();
   w.Key("source").String(source);
-  w.Key("format").String("native");
+  w.Key("format").String(s.format);
+  w.Key("framing").String(s.framing);
+  w.Key("gzip").Bool(s.gzip);
   w.Key("lines").Uint(s.lines);
+  w.Key("records").Uint(s.records);
+  w.Key("mapped").Uint(s.mapped);
+  w.Key("ignored").Uint(s.ignored);
+  w.Key("quarantined").Uint(s.quarantined);
   w.Key("accepted").Uint(s.accepted);
   w.Key("duplicate").Uint(s.duplicate);
-  w.Key("quarantined").Uint(s.quarantined);
   w.Key("blank").Uint(s.blank);
+  w.Key("ignored_by_name").BeginObject();
+  for (const auto& [name, n] : s.ignored_by_name) w.Key(name).Uint(n);
+  w.EndObject();
   w.Key("bytes").Uint(s.bytes);
   w.Key("tree_size").Uint(s.tree_size);
   w.Key("seconds").Double(secs);
@@ -38,10 +50,16 @@ std::string SummaryJson(const std::string& source, const ingest::IngestStats& s,
   return w.Take();
 }
 
+std::string FormatNames() {
+  std::string s = "auto, native";
+  for (const auto& f : ingest::ImporterFormats()) s += ", " + f;
+  return s;
+}
+
 int Run(Context& ctx, const IngestArgs& a) {
-  if (a.format != "native") {
-    PrintError(InvalidArgumentError("--format " + a.format +
-                                    ": not supported yet (this build reads: native)"));
+  if (a.format != "native" && a.format != "auto" && !ingest::MakeImporter(a.format)) {
+    PrintError(InvalidArgumentError("--format " + a.format + ": unknown format (one of " +
+                                    FormatNames() + ")"));
     return kExitUsage;
   }
   ctx.set_read_mostly(false);
@@ -67,6 +85,7 @@ int Run(Context& ctx, const IngestArgs& a) {
 
   ingest::IngestOptions opts;
   opts.source_name = a.file;
+  opts.format = a.format;
   opts.max_line_bytes = a.max_line_bytes;
   bool bar_shown = false;
   opts.on_commit = [&](const ingest::IngestStats& s) {
@@ -101,7 +120,7 @@ int Run(Context& ctx, const IngestArgs& a) {
     }
     std::fprintf(stderr, "%s\n", r.ToString().c_str());
   };
-  auto stats = ingest::IngestNativeStream(fd, **ledger, opts);
+  auto stats = ingest::IngestFd(fd, **ledger, opts);
   if (bar_shown) std::fputs("\n", stderr);
   if (!stats.ok()) {
     PrintError(stats.status().WithContext(a.file));
@@ -113,12 +132,31 @@ int Run(Context& ctx, const IngestArgs& a) {
     std::printf("%s\n", SummaryJson(a.file, s, secs).c_str());
   } else {
     std::printf(
-        "%s: %llu accepted, %llu duplicate, %llu quarantined (%llu lines, %llu blank) "
-        "in %.2f s\n",
+        "%s: %llu accepted, %llu duplicate, %llu quarantined (%llu records in format %s%s, "
+        "%s%s: %llu mapped to events, %llu not NHI-relevant; %llu blank lines) in %.2f s\n",
         a.file.c_str(), static_cast<unsigned long long>(s.accepted),
         static_cast<unsigned long long>(s.duplicate),
-        static_cast<unsigned long long>(s.quarantined), static_cast<unsigned long long>(s.lines),
-        static_cast<unsigned long long>(s.blank), secs);
+        static_cast<unsigned long long>(s.quarantined), static_cast<unsigned long long>(s.records),
+        s.format.c_str(), a.format == "auto" ? " (chosen by --format auto)" : "", s.framing.c_str(),
+        s.gzip ? ", gzip" : "", static_cast<unsigned long long>(s.mapped),
+        static_cast<unsigned long long>(s.ignored), static_cast<unsigned long long>(s.blank), secs);
+    if (!s.ignored_by_name.empty()) {
+      std::vector<std::pair<uint64_t, std::string>> top;
+      for (const auto& [name, n] : s.ignored_by_name) top.emplace_back(n, name);
+      std::sort(top.begin(), top.end(), [](const auto& x, const auto& y) {
+        return x.first != y.first ? x.first > y.first : x.second < y.second;
+      });
+      std::printf("not NHI-relevant, by name:");
+      size_t shown = 0;
+      for (const auto& [n, name] : top) {
+        if (shown++ == 10) {
+          std::printf(" ... and %zu more (--json lists all)", top.size() - 10);
+          break;
+        }
+        std::printf(" %s=%llu", name.c_str(), static_cast<unsigned long long>(n));
+      }
+      std::printf("\n");
+    }
     std::printf("ledger: %llu events, signed checkpoint at size %llu\n",
                 static_cast<unsigned long long>(s.tree_size),
                 static_cast<unsigned long long>(s.tree_size));
@@ -135,7 +173,10 @@ void RegisterIngest(CLI::App& app, Context& ctx, int* exit_code) {
   auto args = std::make_shared<IngestArgs>();
   auto* cmd = app.add_subcommand("ingest", "Append events from a JSON Lines file or stdin");
   cmd->add_option("file", args->file, "Input file, or - for stdin")->required();
-  cmd->add_option("--format", args->format, "Input format")->capture_default_str();
+  cmd->add_option("--format", args->format,
+                  "Input format: auto (chosen from the first record), native, or an importer: " +
+                      FormatNames())
+      ->capture_default_str();
   cmd->add_option("--progress", args->progress,
                   "auto (a status line on a terminal), bar, lines (one line per commit), none")
       ->check(CLI::IsMember({"auto", "bar", "lines", "none"}))

@@ -44,8 +44,11 @@ struct MappedEvent {
 struct MapResult {
   std::vector<MappedEvent> events;
   // When `events` is empty: what the record is, for the "not NHI-relevant" count by name
-  // ("s3:GetBucketAcl", "get /api/v1/pods"). Must not be empty then.
+  // ("s3:GetBucketAcl", "get /api/v1/pods"). Must not be empty then, unless `held`.
   std::string ignored;
+  // The importer keeps the record (a copy of its bytes) to emit its events later, as
+  // MappedEvents with `raw` set (from a later Map or from Finish); it is counted then.
+  bool held = false;
 };
 
 class Importer {
@@ -56,7 +59,8 @@ class Importer {
   // "entra".
   virtual std::string_view format() const = 0;
 
-  // Maps one record. `raw` is the record's exact bytes (what `record` was parsed from).
+  // Maps one record. `raw` is the record's exact bytes (what `record` was parsed from);
+  // `record` is always a JSON object (the framework quarantines anything else).
   // An error quarantines the record with the error's message; the stream goes on.
   virtual Result<MapResult> Map(const simdjson::dom::element& record, std::string_view raw) = 0;
 

@@ -3,6 +3,7 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include <pthread.h>
@@ -10,7 +11,8 @@
 #include "base/utf8.h"
 #include "crypto/sha256.h"
 #include "event/codec.h"
-#include "ingest/line_reader.h"
+#include "ingest/importer.h"
+#include "ingest/record_reader.h"
 #include "json/dom.h"
 
 namespace nhitrace::ingest {
@@ -20,13 +22,6 @@ std::string Rejection::ToString() const {
 }
 
 namespace {
-
-bool IsBlank(std::string_view s) {
-  for (char c : s) {
-    if (c != ' ' && c != '\t' && c != '\r') return false;
-  }
-  return true;
-}
 
 // Splits a codec error "path: reason" into its two parts.
 void SplitFieldError(const std::string& message, Rejection* r) {
@@ -40,16 +35,18 @@ void SplitFieldError(const std::string& message, Rejection* r) {
   }
 }
 
-// One input line after the position-independent work: blank, rejected, or ready to append.
+// One event (or one record without events) after the position-independent work.
 struct Item {
-  enum class Kind { kBlank, kRejected, kPrepared };
+  enum class Kind { kBlank, kRejected, kIgnored, kPrepared };
   Kind kind = Kind::kBlank;
+  bool first_of_record = true;  // the record's first item: counts the record
   uint64_t line = 0;
   size_t offset = 0, length = 0;  // the raw bytes within Chunk::bytes
   bool overlong = false;
   uint64_t full_size = 0;
   crypto::Hash full_sha256{};
   Rejection rejection;
+  std::string ignored_name;
   ledger::PreparedEvent prepared;
 };
 
@@ -139,39 +136,65 @@ class ChunkQueue {
   Status status_;
 };
 
-// The preparing side: reads lines, validates, parses and canonicalises them.
+// The preparing side: frames records, decodes or maps them, validates and canonicalises.
 class Preparer {
  public:
-  Preparer(int fd, const IngestOptions& options, const Clock& clock, ChunkQueue* queue)
-      : reader_(fd, options.max_line_bytes), options_(options), clock_(clock), queue_(queue) {}
+  Preparer(ByteSource* source, const IngestOptions& options, const Clock& clock, ChunkQueue* queue)
+      : reader_(source, options.max_line_bytes,
+                options.format == "native" && options.importer == nullptr),
+        options_(options),
+        clock_(clock),
+        queue_(queue),
+        format_(options.format) {
+    if (options.importer != nullptr) {
+      importer_ = options.importer;
+      format_ = std::string(importer_->format());
+    } else if (format_ != "native" && format_ != "auto") {
+      owned_importer_ = MakeImporter(format_);
+      importer_ = owned_importer_.get();
+    }
+  }
 
   void Run() { queue_->Close(Loop()); }
 
+  // After Run: what was read.
+  const std::string& format() const { return format_; }
+  std::string framing() const { return std::string(reader_.framing()); }
+  uint64_t blank_lines() const { return reader_.blank_lines(); }
+
  private:
   Status Loop() {
-    Chunk chunk = queue_->Fresh();
-    Line line;
+    if (format_ != "native" && format_ != "auto" && !importer_) {
+      return InvalidArgumentError("unknown format \"" + format_ + "\"");
+    }
+    chunk_ = queue_->Fresh();
+    Record record;
     for (;;) {
-      NHI_ASSIGN_OR_RETURN(bool more, reader_.Next(&line));
+      NHI_ASSIGN_OR_RETURN(bool more, reader_.Next(&record));
       if (!more) break;
-      Item item;
-      item.line = line.number;
-      item.offset = chunk.bytes.size();
-      item.length = line.data.size();
-      item.overlong = line.overlong;
-      item.full_size = line.full_size;
-      item.full_sha256 = line.full_sha256;
-      chunk.bytes.append(line.data);
-      Prepare(line, &item);
-      chunk.items.push_back(std::move(item));
-      if (chunk.items.size() >= kChunkItems || chunk.bytes.size() >= kChunkBytes) {
-        chunk.bytes_read = reader_.bytes_read();
-        if (!queue_->Push(std::move(chunk))) return OkStatus();  // cancelled
-        chunk = queue_->Fresh();
+      NHI_RETURN_IF_ERROR(Prepare(record));
+      if (chunk_.items.size() >= kChunkItems || chunk_.bytes.size() >= kChunkBytes) {
+        chunk_.bytes_read = reader_.bytes_read();
+        if (!queue_->Push(std::move(chunk_))) return OkStatus();  // cancelled
+        chunk_ = queue_->Fresh();
       }
     }
-    chunk.bytes_read = reader_.bytes_read();
-    if (!chunk.items.empty() || chunk.bytes_read > 0) queue_->Push(std::move(chunk));
+    if (importer_) {
+      auto held = importer_->Finish();
+      Item base;
+      if (!held.ok()) {
+        base.kind = Item::Kind::kRejected;
+        base.offset = chunk_.bytes.size();
+        base.rejection.field = "record";
+        base.rejection.reason = held.status().message();
+        chunk_.items.push_back(std::move(base));
+      } else {
+        base.offset = chunk_.bytes.size();
+        AddMapped(std::move(held).value(), base, std::string_view());
+      }
+    }
+    chunk_.bytes_read = reader_.bytes_read();
+    if (!chunk_.items.empty() || chunk_.bytes_read > 0) queue_->Push(std::move(chunk_));
     return OkStatus();
   }
 
@@ -181,31 +204,136 @@ class Preparer {
     item->rejection.reason = std::move(reason);
   }
 
-  void Prepare(const Line& line, Item* item) {
-    if (line.overlong) {
-      return Reject(item, "record",
-                    "line is " + std::to_string(line.full_size) +
-                        " bytes, longer than the limit of " +
-                        std::to_string(options_.max_line_bytes) +
-                        " (--max-line-bytes); its first bytes and SHA-256 are kept");
+  Status Prepare(const Record& record) {
+    Item item;
+    item.line = record.line;
+    item.offset = chunk_.bytes.size();
+    item.length = record.data.size();
+    item.overlong = record.overlong;
+    item.full_size = record.full_size;
+    item.full_sha256 = record.full_sha256;
+    chunk_.bytes.append(record.data);
+    const std::string_view raw(chunk_.bytes.data() + item.offset, item.length);
+    if (record.overlong) {
+      Reject(&item, "record",
+             std::string(reader_.framing() == "json-lines" ? "line" : "record") + " is " +
+                 std::to_string(record.full_size) + " bytes, longer than the limit of " +
+                 std::to_string(options_.max_line_bytes) +
+                 " (--max-line-bytes); its first bytes and SHA-256 are kept");
+      chunk_.items.push_back(std::move(item));
+      return OkStatus();
     }
-    if (IsBlank(line.data)) return;  // kBlank
     size_t bad = 0;
-    if (!IsValidUtf8(line.data, &bad)) {
-      return Reject(item, "record", "invalid UTF-8 at byte " + std::to_string(bad));
+    if (!IsValidUtf8(raw, &bad)) {
+      Reject(&item, "record", "invalid UTF-8 at byte " + std::to_string(bad));
+      chunk_.items.push_back(std::move(item));
+      return OkStatus();
     }
     simdjson::dom::element root;
-    if (auto err = json::ParseJson(parser_, line.data, &root)) {
-      return Reject(item, "record",
-                    std::string("not valid JSON (") + simdjson::error_message(err) + ")");
+    if (auto err = json::ParseJson(parser_, raw, &root)) {
+      Reject(&item, "record", std::string("not valid JSON (") + simdjson::error_message(err) + ")");
+      chunk_.items.push_back(std::move(item));
+      return OkStatus();
     }
-    auto record = event::DecodeNative(root);
-    if (!record.ok()) {
-      item->kind = Item::Kind::kRejected;
-      SplitFieldError(record.status().message(), &item->rejection);
+    if (format_ == "auto") {
+      std::optional<std::string> chosen = DetectFormat(root);
+      if (!chosen) {
+        return InvalidArgumentError(
+            options_.source_name + ":" + std::to_string(record.line) +
+            ": --format auto: the first record is in none of the formats this build reads (" +
+            FormatList() + "); name the format with --format");
+      }
+      format_ = *chosen;
+      if (format_ != "native") {
+        owned_importer_ = MakeImporter(format_);
+        importer_ = owned_importer_.get();
+      }
+      if (options_.on_format) options_.on_format(format_);
+    }
+    if (!importer_) {
+      auto decoded = event::DecodeNative(root);
+      if (!decoded.ok()) {
+        item.kind = Item::Kind::kRejected;
+        SplitFieldError(decoded.status().message(), &item.rejection);
+        chunk_.items.push_back(std::move(item));
+        return OkStatus();
+      }
+      PrepareOne(std::move(decoded).value(), raw, &item);
+      chunk_.items.push_back(std::move(item));
+      return OkStatus();
+    }
+    if (!root.is_object()) {
+      Reject(&item, "record", "must be a JSON object");
+      chunk_.items.push_back(std::move(item));
+      return OkStatus();
+    }
+    auto mapped = importer_->Map(root, raw);
+    if (!mapped.ok()) {
+      item.kind = Item::Kind::kRejected;
+      SplitFieldError(mapped.status().message(), &item.rejection);
+      chunk_.items.push_back(std::move(item));
+      return OkStatus();
+    }
+    AddMapped(std::move(mapped).value(), item, raw);
+    return OkStatus();
+  }
+
+  // Adds the items of one record's mapping. `base` carries the record's position and raw span.
+  void AddMapped(MapResult result, const Item& base, std::string_view raw) {
+    if (result.events.empty()) {
+      if (result.held) return;                      // counted when its events come
+      if (raw.empty() && base.length == 0) return;  // Finish() with nothing held back
+      Item item = base;
+      item.kind = Item::Kind::kIgnored;
+      item.ignored_name = result.ignored.empty() ? "(unnamed)" : std::move(result.ignored);
+      chunk_.items.push_back(std::move(item));
       return;
     }
-    auto prepared = ledger::PrepareEvent(std::move(record).value(), line.data, clock_, salts_);
+    bool own_seen = false;
+    for (MappedEvent& m : result.events) {
+      Item item = base;
+      // A held-back record's event counts its own record; the first event of this record
+      // counts this one.
+      item.first_of_record = m.raw.has_value() || !own_seen;
+      if (!m.raw) own_seen = true;
+      std::string_view event_raw = raw;
+      if (m.raw) {
+        item.offset = chunk_.bytes.size();
+        item.length = m.raw->size();
+        item.full_size = m.raw->size();
+        item.line = 0;
+        chunk_.bytes.append(*m.raw);
+      }
+      event_raw = std::string_view(chunk_.bytes.data() + item.offset, item.length);
+      // The importer's event must be one the native decoder accepts, unchanged.
+      std::string content = event::EncodeContent(m.event);
+      simdjson::dom::element root;
+      Status valid = OkStatus();
+      if (auto err = json::ParseJson(check_parser_, content, &root)) {
+        valid = InternalError(std::string("cannot parse own encoding: ") +
+                              simdjson::error_message(err));
+      } else {
+        auto back = event::DecodeNative(root);
+        if (!back.ok()) {
+          valid = back.status();
+        } else if (!(back->event == m.event)) {
+          valid = InvalidArgumentError("event: does not survive encoding unchanged");
+        }
+      }
+      if (!valid.ok()) {
+        Rejection r;
+        SplitFieldError(valid.message(), &r);
+        Reject(&item, "event." + r.field, format_ + " importer made an invalid event: " + r.reason);
+        chunk_.items.push_back(std::move(item));
+        continue;
+      }
+      PrepareOne(event::NativeRecord{std::move(m.event), std::string()}, event_raw, &item);
+      chunk_.items.push_back(std::move(item));
+    }
+  }
+
+  void PrepareOne(event::NativeRecord record, std::string_view raw, Item* item) {
+    auto prepared = ledger::PrepareEvent(std::move(record), raw, clock_, salts_);
     if (!prepared.ok()) {
       return Reject(item, "record", "cannot prepare: " + prepared.status().message());
     }
@@ -213,11 +341,38 @@ class Preparer {
     item->prepared = std::move(prepared).value();
   }
 
-  LineReader reader_;
+  static std::optional<std::string> DetectFormat(const simdjson::dom::element& root) {
+    if (root.is_object()) {
+      auto obj = json::ObjectOf(root);
+      // "v" is optional in native records; "kind" and "source" (an object) are required.
+      simdjson::dom::element source;
+      if (obj["kind"].error() == simdjson::SUCCESS && !obj["source"].get(source) &&
+          source.is_object()) {
+        return "native";
+      }
+    }
+    for (const std::string& f : ImporterFormats()) {
+      if (LooksLike(f, root)) return f;
+    }
+    return std::nullopt;
+  }
+
+  static std::string FormatList() {
+    std::string s = "native";
+    for (const std::string& f : ImporterFormats()) s += ", " + f;
+    return s;
+  }
+
+  RecordReader reader_;
   const IngestOptions& options_;
   const Clock& clock_;
   ChunkQueue* queue_;
+  std::string format_;
+  std::unique_ptr<Importer> owned_importer_;
+  Importer* importer_ = nullptr;
+  Chunk chunk_;
   simdjson::dom::parser parser_;
+  simdjson::dom::parser check_parser_;
   crypto::RandomPool salts_;
 };
 
@@ -228,13 +383,15 @@ class Appender {
   Appender(ledger::Ledger& ledger, const IngestOptions& options)
       : ledger_(ledger), options_(options) {}
 
+  // The format named in quarantine rows (with auto: known once the first record is read).
+  void set_format_source(std::function<std::string()> f) { format_source_ = std::move(f); }
+
   Result<IngestStats> Run(ChunkQueue* queue) {
     stats_.tree_size = ledger_.size();
     NHI_RETURN_IF_ERROR(StartBatch());
     Chunk chunk;
     while (queue->Pop(&chunk)) {
       for (Item& item : chunk.items) {
-        ++stats_.lines;
         NHI_RETURN_IF_ERROR(Process(chunk, item));
         ++batch_lines_;
         if (batch_lines_ >= options_.batch_lines ||
@@ -268,7 +425,19 @@ class Appender {
     stats_.accepted += pending_.accepted;
     stats_.duplicate += pending_.duplicate;
     stats_.quarantined += pending_.quarantined;
-    stats_.blank += pending_.blank;
+    stats_.records += pending_.records;
+    stats_.lines += pending_.records;
+    stats_.mapped += pending_.mapped;
+    stats_.ignored += pending_.ignored;
+    for (auto& [name, n] : pending_ignored_) {
+      auto it = stats_.ignored_by_name.find(name);
+      if (it == stats_.ignored_by_name.end() && stats_.ignored_by_name.size() >= 1000) {
+        stats_.ignored_by_name["(other)"] += n;
+      } else {
+        stats_.ignored_by_name[name] += n;
+      }
+    }
+    pending_ignored_.clear();
     stats_.tree_size = ledger_.size();
     for (const Rejection& r : pending_rejections_) {
       if (options_.on_reject) options_.on_reject(r);
@@ -284,7 +453,7 @@ class Appender {
     q.received_ns = ledger_.clock().NowUnixNanos();
     q.source = options_.source_name;
     q.line = item.line;
-    q.format = "native";
+    q.format = format_source_();
     q.field = r.field;
     q.reason = r.reason;
     q.raw = std::string(raw);
@@ -294,6 +463,13 @@ class Appender {
         std::string(crypto::AsBytes(item.overlong ? item.full_sha256 : crypto::Sha256(raw)));
     NHI_RETURN_IF_ERROR(batch_->Quarantine(q));
     ++pending_.quarantined;
+    if (item.first_of_record) {
+      ++pending_.records;
+    } else {
+      // A record whose earlier event was accepted: it counted as mapped, now as quarantined.
+      if (pending_.mapped > 0 && record_counted_as_mapped_) --pending_.mapped;
+    }
+    record_counted_as_mapped_ = false;
     r.source = options_.source_name;
     r.line = item.line;
     pending_rejections_.push_back(std::move(r));
@@ -303,10 +479,14 @@ class Appender {
   Status Process(const Chunk& chunk, Item& item) {
     switch (item.kind) {
       case Item::Kind::kBlank:
-        ++pending_.blank;
         return OkStatus();
       case Item::Kind::kRejected:
         return Quarantine(chunk, item, item.rejection);
+      case Item::Kind::kIgnored:
+        ++pending_.records;
+        ++pending_.ignored;
+        ++pending_ignored_[item.ignored_name];
+        return OkStatus();
       case Item::Kind::kPrepared:
         break;
     }
@@ -326,11 +506,16 @@ class Appender {
                                ": same source record id with different content (the stored "
                                "event is kept)"});
     }
+    if (item.first_of_record) {
+      ++pending_.records;
+      ++pending_.mapped;
+      record_counted_as_mapped_ = true;
+    }
     return OkStatus();
   }
 
   struct Counts {
-    uint64_t accepted = 0, duplicate = 0, quarantined = 0, blank = 0;
+    uint64_t accepted = 0, duplicate = 0, quarantined = 0, records = 0, mapped = 0, ignored = 0;
   };
 
   ledger::Ledger& ledger_;
@@ -339,25 +524,64 @@ class Appender {
   size_t batch_lines_ = 0;
   int64_t batch_start_ns_ = 0;
   Counts pending_;
+  std::map<std::string, uint64_t> pending_ignored_;
+  bool record_counted_as_mapped_ = false;
+  std::function<std::string()> format_source_;
   std::vector<Rejection> pending_rejections_;
   IngestStats stats_;
 };
 
 }  // namespace
 
-Result<IngestStats> IngestNativeStream(int fd, ledger::Ledger& ledger,
-                                       const IngestOptions& options) {
+Result<IngestStats> IngestStream(std::unique_ptr<ByteSource> raw_source, ledger::Ledger& ledger,
+                                 const IngestOptions& options) {
+  NHI_ASSIGN_OR_RETURN(std::unique_ptr<ByteSource> source, OpenInput(std::move(raw_source)));
+  IngestOptions opts = options;
+  std::mutex format_mu;
+  std::string chosen =
+      options.importer != nullptr ? std::string(options.importer->format()) : options.format;
+  // The preparer picks the format (auto) before it hands over the first record's items, so
+  // the appender learns it in time for quarantine rows.
+  opts.on_format = [&](const std::string& f) {
+    {
+      std::lock_guard lock(format_mu);
+      chosen = f;
+    }
+    if (options.on_format) options.on_format(f);
+  };
   ChunkQueue queue;
-  Preparer preparer(fd, options, ledger.clock(), &queue);
+  Preparer preparer(source.get(), opts, ledger.clock(), &queue);
   std::thread thread([&] {
     pthread_setname_np(pthread_self(), "nhi-prepare");
     preparer.Run();
   });
-  Appender appender(ledger, options);
+  Appender appender(ledger, opts);
+  appender.set_format_source([&] {
+    std::lock_guard lock(format_mu);
+    return chosen;
+  });
   Result<IngestStats> result = appender.Run(&queue);
   queue.Cancel();  // stops the preparer early if the appender failed
   thread.join();
-  return result;
+  if (!result.ok()) return result;
+  IngestStats stats = std::move(result).value();
+  stats.format = preparer.format();
+  stats.framing = preparer.framing();
+  stats.gzip = source->compressed();
+  stats.blank = preparer.blank_lines();
+  stats.lines = stats.records + stats.blank;
+  return stats;
+}
+
+Result<IngestStats> IngestFd(int fd, ledger::Ledger& ledger, const IngestOptions& options) {
+  return IngestStream(std::make_unique<FdSource>(fd), ledger, options);
+}
+
+Result<IngestStats> IngestNativeStream(int fd, ledger::Ledger& ledger,
+                                       const IngestOptions& options) {
+  IngestOptions opts = options;
+  opts.format = "native";
+  return IngestFd(fd, ledger, opts);
 }
 
 }  // namespace nhitrace::ingest

@@ -228,7 +228,7 @@ def ingest(nhitrace, store_args, tmp, name, lines, env):
     path = os.path.join(tmp, name)
     with open(path, "wb") as f:
         f.write(b"".join(line + b"\n" for line in lines))
-    r = run([nhitrace, *store_args, "ingest", path, "--json", "--progress", "none"], env)
+    r = run([nhitrace, *store_args, "ingest", path, "--format", "native", "--json", "--progress", "none"], env)
     try:
         summary = json.loads(r.stdout)
     except ValueError:

@@ -1,0 +1,46 @@
+#include "ingest/importer.h"
+
+#include <simdjson.h>
+
+namespace nhitrace::ingest {
+namespace {
+
+struct Entry {
+  const char* name;
+  std::unique_ptr<Importer> (*make)();
+  bool (*looks_like)(const simdjson::dom::element&);
+};
+
+// The importers, in the order --format auto tries them (each LooksLike is specific enough
+// that at most one matches a real record).
+const std::vector<Entry>& Registry() {
+  static const std::vector<Entry> entries = {};
+  return entries;
+}
+
+}  // namespace
+
+std::unique_ptr<Importer> MakeImporter(std::string_view format) {
+  for (const Entry& e : Registry()) {
+    if (format == e.name) return e.make();
+  }
+  return nullptr;
+}
+
+const std::vector<std::string>& ImporterFormats() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> v;
+    for (const Entry& e : Registry()) v.emplace_back(e.name);
+    return v;
+  }();
+  return names;
+}
+
+bool LooksLike(std::string_view format, const simdjson::dom::element& record) {
+  for (const Entry& e : Registry()) {
+    if (format == e.name) return e.looks_like(record);
+  }
+  return false;
+}
+
+}  // namespace nhitrace::ingest
