@@ -84,15 +84,24 @@ OptElement Member(const OptElement& obj, std::string_view key) {
   return v;
 }
 
+// A string value at `path`; absent or null reads as "". Any other type is an error.
+Status StringValue(const OptElement& v, std::string_view path, std::string_view* out) {
+  *out = {};
+  if (!v || v->type() == element_type::NULL_VALUE) return OkStatus();
+  if (v->type() != element_type::STRING) return WrongType(path, *v, "a string");
+  *out = v->get_string().value_unsafe();
+  return OkStatus();
+}
+
 // A string member; absent or null reads as "". Any other type is an error.
 Status GetString(const OptElement& obj, std::string_view parent, std::string_view key,
                  std::string_view* out) {
-  *out = {};
   OptElement v = Member(obj, key);
-  if (!v) return OkStatus();
-  if (v->type() != element_type::STRING) return WrongType(Join(parent, key), *v, "a string");
-  *out = v->get_string().value_unsafe();
-  return OkStatus();
+  if (!v) {
+    *out = {};
+    return OkStatus();
+  }
+  return StringValue(v, Join(parent, key), out);
 }
 
 // An object member; absent or null reads as nullopt. Any other type is an error.
@@ -105,16 +114,66 @@ Status GetObject(const OptElement& obj, std::string_view parent, std::string_vie
   return OkStatus();
 }
 
-// A required, non-empty string member of the record.
-Status RequiredString(const element& root, std::string_view key, std::string_view* out) {
-  element v;
-  if (root.at_key(key).get(v) != simdjson::SUCCESS) {
-    return FieldError(key, "required field is missing");
-  }
-  if (v.type() != element_type::STRING) return WrongType(key, v, "a string");
-  *out = v.get_string().value_unsafe();
+// A required, non-empty string member `key` of the record, whose value is `v`.
+Status RequiredString(const OptElement& v, std::string_view key, std::string_view* out) {
+  if (!v) return FieldError(key, "required field is missing");
+  if (v->type() != element_type::STRING) return WrongType(key, *v, "a string");
+  *out = v->get_string().value_unsafe();
   if (out->empty()) return FieldError(key, "must not be empty");
   return OkStatus();
+}
+
+// An object value at `path`; absent or null reads as nullopt. Any other type is an error.
+Status ObjectValue(const OptElement& v, std::string_view path, OptElement* out) {
+  out->reset();
+  if (!v || v->type() == element_type::NULL_VALUE) return OkStatus();
+  if (v->type() != element_type::OBJECT) return WrongType(path, *v, "an object");
+  *out = v;
+  return OkStatus();
+}
+
+// The top-level members of a record that the importer reads, found in one pass over it. A
+// member that occurs twice counts once, as its first occurrence (as at_key finds it).
+struct TopLevel {
+  OptElement event_id, event_time, event_source, event_name, event_type, user_identity, aws_region,
+      recipient_account_id, request_parameters, response_elements, resources, error_code,
+      error_message, source_ip_address, user_agent, request_id, read_only, management_event,
+      session_credential_from_console, vpc_endpoint_id;
+};
+
+TopLevel ReadTopLevel(const element& root) {
+  static constexpr std::pair<std::string_view, OptElement TopLevel::*> kMembers[] = {
+      {"eventID", &TopLevel::event_id},
+      {"eventTime", &TopLevel::event_time},
+      {"eventSource", &TopLevel::event_source},
+      {"eventName", &TopLevel::event_name},
+      {"eventType", &TopLevel::event_type},
+      {"userIdentity", &TopLevel::user_identity},
+      {"awsRegion", &TopLevel::aws_region},
+      {"recipientAccountId", &TopLevel::recipient_account_id},
+      {"requestParameters", &TopLevel::request_parameters},
+      {"responseElements", &TopLevel::response_elements},
+      {"resources", &TopLevel::resources},
+      {"errorCode", &TopLevel::error_code},
+      {"errorMessage", &TopLevel::error_message},
+      {"sourceIPAddress", &TopLevel::source_ip_address},
+      {"userAgent", &TopLevel::user_agent},
+      {"requestID", &TopLevel::request_id},
+      {"readOnly", &TopLevel::read_only},
+      {"managementEvent", &TopLevel::management_event},
+      {"sessionCredentialFromConsole", &TopLevel::session_credential_from_console},
+      {"vpcEndpointId", &TopLevel::vpc_endpoint_id},
+  };
+  TopLevel t;
+  for (simdjson::dom::key_value_pair kv : json::ObjectOf(root)) {
+    for (const auto& [name, field] : kMembers) {
+      if (kv.key == name) {
+        if (!(t.*field)) t.*field = kv.value;
+        break;
+      }
+    }
+  }
+  return t;
 }
 
 // "" when `s` may be an identifier of the native schema (docs/format/event.md section 2), else
@@ -223,14 +282,14 @@ class Attributes {
  public:
   void String(std::string_view key, std::string_view v) {
     if (v.empty()) return;
-    std::string text;
-    json::AppendCanonicalString(v, &text);
-    items_.emplace_back(key, std::move(text));
+    size_t begin = Begin(key);
+    json::AppendCanonicalString(v, &values_);
+    End(begin);
   }
   void Int(std::string_view key, int64_t v) {
-    std::string text;
-    json::AppendCanonicalInteger(v, &text);
-    items_.emplace_back(key, std::move(text));
+    size_t begin = Begin(key);
+    json::AppendCanonicalInteger(v, &values_);
+    End(begin);
   }
   // Strings, numbers and booleans are copied; other values (objects, arrays, null) are not.
   void Scalar(std::string_view key, const OptElement& v) {
@@ -239,40 +298,65 @@ class Attributes {
       case element_type::STRING:
         String(key, v->get_string().value_unsafe());
         return;
-      case element_type::BOOL:
-        items_.emplace_back(key, v->get_bool().value_unsafe() ? "true" : "false");
+      case element_type::BOOL: {
+        size_t begin = Begin(key);
+        values_ += v->get_bool().value_unsafe() ? "true" : "false";
+        End(begin);
         return;
+      }
       case element_type::INT64:
       case element_type::UINT64:
       case element_type::DOUBLE: {
-        std::string text;
-        if (json::AppendCanonical(*v, &text).ok()) items_.emplace_back(key, std::move(text));
+        size_t begin = Begin(key);
+        if (json::AppendCanonical(*v, &values_).ok()) {
+          End(begin);
+        } else {
+          values_.resize(begin);
+          items_.pop_back();
+        }
         return;
       }
       default:
         return;
     }
   }
-  // The canonical object text; "" when nothing was added.
+  // The canonical object text; "" when nothing was added. Members added in canonical order
+  // cost no sorting.
   std::string Take() {
     if (items_.empty()) return {};
-    std::sort(items_.begin(), items_.end(), [](const auto& a, const auto& b) {
-      return json::CompareUtf16(a.first, b.first) < 0;
+    std::stable_sort(items_.begin(), items_.end(), [](const Item& a, const Item& b) {
+      return json::CompareUtf16(a.key, b.key) < 0;
     });
-    std::string out = "{";
+    std::string out;
+    out.reserve(values_.size() + items_.size() * 24);
+    out += '{';
     for (size_t i = 0; i < items_.size(); ++i) {
       if (i > 0) out += ',';
-      json::AppendCanonicalString(items_[i].first, &out);
+      json::AppendCanonicalString(items_[i].key, &out);
       out += ':';
-      out += items_[i].second;
+      out.append(values_, items_[i].begin, items_[i].end - items_[i].begin);
     }
     out += '}';
     items_.clear();
+    values_.clear();
     return out;
   }
 
  private:
-  std::vector<std::pair<std::string_view, std::string>> items_;
+  struct Item {
+    std::string_view key;
+    size_t begin, end;  // the value's bytes in values_
+  };
+  size_t Begin(std::string_view key) {
+    items_.push_back(Item{key, values_.size(), 0});
+    return values_.size();
+  }
+  void End(size_t begin) {
+    (void)begin;
+    items_.back().end = values_.size();
+  }
+  std::vector<Item> items_;
+  std::string values_;
 };
 
 void AddUnique(std::vector<std::string>* v, std::string s) {
@@ -295,7 +379,7 @@ struct Principal {
   std::string user_name;             // IAM users: their name
   std::string masked_key;            // userIdentity.accessKeyId when it is not a usable key id
   OptElement session_attrs;          // userIdentity.sessionContext.attributes
-  std::string_view source_identity;
+  std::string_view source_identity, arn, principal_id, invoked_by;  // as in userIdentity
 };
 
 // Fills `principal`, `aliases` and the subject from an ARN when the type-specific members did
@@ -354,6 +438,9 @@ Result<Principal> ResolvePrincipal(const element& ui) {
   NHI_RETURN_IF_ERROR(GetString(issuer, issuer_path, "userName", &issuer_name));
 
   p.type = std::string(type);
+  p.arn = arn_text;
+  p.principal_id = principal_id;
+  p.invoked_by = invoked_by;
   std::optional<Arn> arn = ParseArn(arn_text);
   p.account = std::string(account.empty() && arn ? arn->account : account);
   p.subject.system = "aws";
@@ -471,6 +558,7 @@ struct Record {
   OptElement request, response;
   event::Outcome outcome;
   Principal caller;
+  const TopLevel* top = nullptr;
   std::string account;  // where the call's targets live: recipientAccountId, else the caller's
 };
 
@@ -830,7 +918,7 @@ Status MapIssuedKey(const Record& r, MapResult* out) {
       GetString(r.request, "requestParameters", "sourceIdentity", &source_identity));
 
   // The keys the new credential is known by: the session and role (AssumeRole*), the federated
-  // user (GetFederationToken); and who obtained it (its issuer), unless an AWS service did.
+  // user (GetFederationToken), and for some calls its issuer (below).
   std::vector<std::string> targets;
   std::string name, fallback;
   if (assume) {
@@ -872,7 +960,14 @@ Status MapIssuedKey(const Record& r, MapResult* out) {
   } else {
     name = r.caller.subject.name;
   }
-  if (!r.caller.is_service) {
+  // The issuer is an alias only when the new key is the issuer's own credential in another form:
+  // a session token of the same user (GetSessionToken), a federated user acting for the user
+  // (GetFederationToken), or a workload's web identity federated into the role. A principal with
+  // credentials of its own that assumes a role (AssumeRole), and a person signing in through SAML,
+  // is the issuance's actor instead: as an alias it would fold every role it assumes, and every
+  // principal assuming the same role, into one identity (docs/importers/cloudtrail.md, section 6).
+  if (!r.caller.is_service &&
+      (n == "GetSessionToken" || n == "GetFederationToken" || n == "AssumeRoleWithWebIdentity")) {
     AddUnique(&targets, r.caller.identity);
     AddUnique(&targets, r.caller.principal);
   }
@@ -1215,9 +1310,8 @@ Lifecycle LifecycleOf(std::string_view service, std::string_view name) {
 // ---------------------------------------------------------------------------------------------
 // The action: every call by a principal of the account.
 
-Status AddResources(const element& root, std::vector<std::string>* out, int64_t* omitted) {
-  OptElement resources = Member(root, "resources");
-  if (resources) {
+Status AddResources(const OptElement& resources, std::vector<std::string>* out, int64_t* omitted) {
+  if (resources && resources->type() != element_type::NULL_VALUE) {
     if (resources->type() != element_type::ARRAY) {
       return WrongType("resources", *resources, "an array");
     }
@@ -1252,43 +1346,45 @@ void AddRequestArns(const OptElement& request, std::vector<std::string>* out, in
   }
 }
 
-Result<event::Event> ActionEvent(const Record& r, const element& root) {
-  const Principal& p = r.caller;
+// The caller's action. Takes the caller's aliases (nothing after it needs them).
+Result<event::Event> ActionEvent(Record& r) {
+  Principal& p = r.caller;
+  const TopLevel& t = *r.top;
   event::Event e = NewEvent(r, event::Kind::kAction, "");
   e.identity = p.identity;
-  e.aliases = p.aliases;
+  e.aliases = std::move(p.aliases);
   if (!p.service.empty()) e.actor = event::Actor{p.service, "system"};  // on the caller's behalf
   e.subject = p.subject;
   event::Scope scope;
   scope.permissions.push_back(r.permission);
   int64_t omitted = 0;
-  NHI_RETURN_IF_ERROR(AddResources(root, &scope.resources, &omitted));
+  NHI_RETURN_IF_ERROR(AddResources(t.resources, &scope.resources, &omitted));
   AddRequestArns(r.request, &scope.resources, &omitted);
   e.scope = std::move(scope);
 
+  // In canonical (byte) order, so that Take() has nothing to sort.
   Attributes at;
   at.String("accessKeyId", p.masked_key);
+  at.String("awsRegion", r.region);
   at.String("eventName", r.event_name);
   at.String("eventSource", r.event_source);
   at.String("eventType", r.event_type);
-  at.String("awsRegion", r.region);
-  at.String("recipientAccountId", r.recipient_account);
-  at.String("principalType", p.type);
-  const OptElement ui = Member(root, "userIdentity");
-  at.Scalar("principalArn", Member(ui, "arn"));
-  at.Scalar("principalId", Member(ui, "principalId"));
-  at.Scalar("invokedBy", Member(ui, "invokedBy"));
+  at.String("invokedBy", p.invoked_by);
+  at.Scalar("managementEvent", t.management_event);
   at.Scalar("mfaAuthenticated", Member(p.session_attrs, "mfaAuthenticated"));
-  at.Scalar("sessionCreationDate", Member(p.session_attrs, "creationDate"));
-  at.String("sourceIdentity", p.source_identity);
-  at.Scalar("sourceIPAddress", Member(root, "sourceIPAddress"));
-  at.Scalar("userAgent", Member(root, "userAgent"));
-  at.Scalar("requestID", Member(root, "requestID"));
-  at.Scalar("readOnly", Member(root, "readOnly"));
-  at.Scalar("managementEvent", Member(root, "managementEvent"));
-  at.Scalar("sessionCredentialFromConsole", Member(root, "sessionCredentialFromConsole"));
-  at.Scalar("vpcEndpointId", Member(root, "vpcEndpointId"));
+  at.String("principalArn", p.arn);
+  at.String("principalId", p.principal_id);
+  at.String("principalType", p.type);
+  at.Scalar("readOnly", t.read_only);
+  at.String("recipientAccountId", r.recipient_account);
+  at.Scalar("requestID", t.request_id);
   if (omitted > 0) at.Int("resourcesOmitted", omitted);
+  at.Scalar("sessionCreationDate", Member(p.session_attrs, "creationDate"));
+  at.Scalar("sessionCredentialFromConsole", t.session_credential_from_console);
+  at.Scalar("sourceIPAddress", t.source_ip_address);
+  at.String("sourceIdentity", p.source_identity);
+  at.Scalar("userAgent", t.user_agent);
+  at.Scalar("vpcEndpointId", t.vpc_endpoint_id);
   e.attributes = at.Take();
   return e;
 }
@@ -1304,20 +1400,21 @@ class CloudTrailImporter final : public Importer {
 
 Result<MapResult> CloudTrailImporter::Map(const element& root, std::string_view /*raw*/) {
   if (root.type() != element_type::OBJECT) return WrongType("record", root, "a JSON object");
+  const TopLevel top = ReadTopLevel(root);
   Record r;
-  NHI_RETURN_IF_ERROR(RequiredString(root, "eventID", &r.event_id));
+  r.top = &top;
+  NHI_RETURN_IF_ERROR(RequiredString(top.event_id, "eventID", &r.event_id));
   NHI_RETURN_IF_ERROR(CheckIdentifier(r.event_id, "eventID", kMaxEventIdBytes));
-  NHI_RETURN_IF_ERROR(RequiredString(root, "eventTime", &r.event_time));
+  NHI_RETURN_IF_ERROR(RequiredString(top.event_time, "eventTime", &r.event_time));
   NHI_RETURN_IF_ERROR(CheckIdentifier(r.event_time, "eventTime"));
   auto t = ParseRfc3339(r.event_time);
   if (!t.ok()) return FieldError("eventTime", t.status().message());
   r.time_ns = t->unix_nanos;
-  NHI_RETURN_IF_ERROR(RequiredString(root, "eventSource", &r.event_source));
+  NHI_RETURN_IF_ERROR(RequiredString(top.event_source, "eventSource", &r.event_source));
   NHI_RETURN_IF_ERROR(CheckIdentifier(r.event_source, "eventSource", 256));
-  NHI_RETURN_IF_ERROR(RequiredString(root, "eventName", &r.event_name));
+  NHI_RETURN_IF_ERROR(RequiredString(top.event_name, "eventName", &r.event_name));
   NHI_RETURN_IF_ERROR(CheckIdentifier(r.event_name, "eventName", 256));
-  const OptElement rec = root;
-  NHI_RETURN_IF_ERROR(GetString(rec, "", "eventType", &r.event_type));
+  NHI_RETURN_IF_ERROR(StringValue(top.event_type, "eventType", &r.event_type));
 
   std::string_view service = r.event_source;
   constexpr std::string_view kDomain = ".amazonaws.com";
@@ -1328,35 +1425,34 @@ Result<MapResult> CloudTrailImporter::Map(const element& root, std::string_view 
   r.service = std::string(service);
   r.permission = Permission(service, r.event_name);
   MapResult out;
-  std::string ignored = r.service + ":" + std::string(r.event_name);
 
   // Only calls (and sign-ins) have a caller; service events and Insights have none.
   const std::string_view et = r.event_type;
   const bool sign_in = et == "AwsConsoleSignIn";
   if (!(et.empty() || et == "AwsApiCall" || et == "AwsConsoleAction" || et == "AwsVpceEvent" ||
         sign_in)) {
-    out.ignored = std::move(ignored);
+    out.ignored = r.service + ":" + std::string(r.event_name);
     return out;
   }
 
-  element ui;
-  if (root.at_key("userIdentity").get(ui) != simdjson::SUCCESS) {
-    return FieldError("userIdentity", "required field is missing");
+  if (!top.user_identity) return FieldError("userIdentity", "required field is missing");
+  if (top.user_identity->type() != element_type::OBJECT) {
+    return WrongType("userIdentity", *top.user_identity, "an object");
   }
-  if (ui.type() != element_type::OBJECT) return WrongType("userIdentity", ui, "an object");
-  NHI_RETURN_IF_ERROR(GetString(rec, "", "awsRegion", &r.region));
-  NHI_RETURN_IF_ERROR(GetString(rec, "", "recipientAccountId", &r.recipient_account));
-  NHI_RETURN_IF_ERROR(GetObject(rec, "", "requestParameters", &r.request));
-  NHI_RETURN_IF_ERROR(GetObject(rec, "", "responseElements", &r.response));
-  NHI_ASSIGN_OR_RETURN(r.caller, ResolvePrincipal(ui));
+  NHI_RETURN_IF_ERROR(StringValue(top.aws_region, "awsRegion", &r.region));
+  NHI_RETURN_IF_ERROR(
+      StringValue(top.recipient_account_id, "recipientAccountId", &r.recipient_account));
+  NHI_RETURN_IF_ERROR(ObjectValue(top.request_parameters, "requestParameters", &r.request));
+  NHI_RETURN_IF_ERROR(ObjectValue(top.response_elements, "responseElements", &r.response));
+  NHI_ASSIGN_OR_RETURN(r.caller, ResolvePrincipal(*top.user_identity));
   r.account = std::string(r.recipient_account.empty() ? std::string_view(r.caller.account)
                                                       : r.recipient_account);
   if (!r.region.empty()) NHI_RETURN_IF_ERROR(CheckIdentifier(r.region, "awsRegion", 64));
   if (!r.account.empty()) NHI_RETURN_IF_ERROR(CheckIdentifier(r.account, "recipientAccountId", 64));
 
   std::string_view error_code, error_message;
-  NHI_RETURN_IF_ERROR(GetString(rec, "", "errorCode", &error_code));
-  NHI_RETURN_IF_ERROR(GetString(rec, "", "errorMessage", &error_message));
+  NHI_RETURN_IF_ERROR(StringValue(top.error_code, "errorCode", &error_code));
+  NHI_RETURN_IF_ERROR(StringValue(top.error_message, "errorMessage", &error_message));
   bool failed = !error_code.empty();
   if (sign_in) {
     // ConsoleLogin and its kin answer {"ConsoleLogin": "Failure"} without an errorCode.
@@ -1379,8 +1475,9 @@ Result<MapResult> CloudTrailImporter::Map(const element& root, std::string_view 
     r.outcome.message = std::string(error_message);
   }
 
+  // The action first: it takes the caller's aliases, which the lifecycle events do not use.
   if (!r.caller.is_service && !r.caller.identity.empty()) {
-    NHI_ASSIGN_OR_RETURN(event::Event action, ActionEvent(r, root));
+    NHI_ASSIGN_OR_RETURN(event::Event action, ActionEvent(r));
     Push(&out, std::move(action));
   }
   if (!sign_in) {
@@ -1410,7 +1507,7 @@ Result<MapResult> CloudTrailImporter::Map(const element& root, std::string_view 
         break;
     }
   }
-  if (out.events.empty()) out.ignored = std::move(ignored);
+  if (out.events.empty()) out.ignored = r.service + ":" + std::string(r.event_name);
   return out;
 }
 
