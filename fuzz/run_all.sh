@@ -14,9 +14,16 @@ shift || true
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 out=${NHITRACE_FUZZ_OUT:-$root/build/fuzz/fuzz-run}
 all_targets=(
-  canonical_json_fuzz native_event_fuzz leaf_fuzz note_fuzz line_reader_fuzz rfc3339_fuzz
+  canonical_json_fuzz
+  native_event_fuzz
+  leaf_fuzz
+  note_fuzz
+  line_reader_fuzz
+  rfc3339_fuzz
   record_reader_fuzz
   cloudtrail_fuzz
+  vault_fuzz
+  k8s_audit_fuzz
 )
 targets=("${@:-${all_targets[@]}}")
 
@@ -28,7 +35,9 @@ flags() {
     note_fuzz) echo "-max_len=2048 -dict=$root/fuzz/note.dict" ;;
     line_reader_fuzz) echo "-max_len=4096 -len_control=0" ;;  # slow target: full length at once
     rfc3339_fuzz) echo "-max_len=128 -dict=$root/fuzz/rfc3339.dict" ;;
+    record_reader_fuzz) echo "-max_len=4096 -dict=$root/fuzz/json.dict" ;;
     cloudtrail_fuzz) echo "-max_len=8192 -dict=$root/fuzz/cloudtrail.dict" ;;
+    vault_fuzz | k8s_audit_fuzz) echo "-max_len=8192 -dict=$root/fuzz/audit.dict" ;;
     *) echo "unknown target $1" >&2; return 1 ;;
   esac
 }
