@@ -2,6 +2,10 @@
 
 #include <simdjson.h>
 
+#include "ingest/cloudtrail/cloudtrail.h"
+#include "ingest/k8s_audit/k8s_audit.h"
+#include "ingest/vault/vault.h"
+
 namespace nhitrace::ingest {
 namespace {
 
@@ -14,7 +18,11 @@ struct Entry {
 // The importers, in the order --format auto tries them (each LooksLike is specific enough
 // that at most one matches a real record).
 const std::vector<Entry>& Registry() {
-  static const std::vector<Entry> entries = {};
+  static const std::vector<Entry> entries = {
+      {"cloudtrail", [] { return cloudtrail::MakeImporter(); }, cloudtrail::LooksLike},
+      {"vault", [] { return vault::MakeImporter(); }, vault::LooksLike},
+      {"k8s-audit", [] { return k8s_audit::MakeImporter(); }, k8s_audit::LooksLike},
+  };
   return entries;
 }
 
