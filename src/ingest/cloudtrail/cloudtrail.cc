@@ -535,7 +535,10 @@ Result<Principal> ResolvePrincipal(const element& ui) {
     if (problem.empty()) return OkStatus();
     for (const auto& [path, value] : parts) {
       // (inside a key, a member's own leading or trailing space is no problem)
-      std::string inner = IdentifierProblem("x" + std::string(value) + "x");
+      std::string wrapped;  // (built by append: GCC 12 -O3 misreports "x" + s + "x")
+      wrapped.reserve(value.size() + 2);
+      wrapped.append(1, 'x').append(value).append(1, 'x');
+      std::string inner = IdentifierProblem(wrapped);
       if (!value.empty() && !inner.empty()) return FieldError(path, inner);
     }
     return FieldError("userIdentity", problem);
