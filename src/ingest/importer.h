@@ -37,18 +37,19 @@ struct MappedEvent {
   event::Event event;
   // The bytes of the source record the event was made from, when that is not the record being
   // mapped (an importer that pairs records, such as Vault's request and response, may hold one
-  // back and emit it later). Empty: the record just passed to Map.
+  // back and emit it later; it was counted when it was held). Empty: the record just passed to
+  // Map.
   std::optional<std::string> raw;
 };
 
 struct MapResult {
   std::vector<MappedEvent> events;
   // When `events` is empty: what the record is, for the "not NHI-relevant" count by name
-  // ("s3:GetBucketAcl", "get /api/v1/pods"). Must not be empty then, unless `held`.
+  // ("s3:GetBucketAcl", "get /api/v1/pods"). Must not be empty then. A record the importer
+  // holds back (a request waiting for its response) is reported here as well, under a name
+  // that says so ("request (held for its response)"); if its events come later (MappedEvent
+  // with `raw`), they are appended but the record is not counted a second time.
   std::string ignored;
-  // The importer keeps the record (a copy of its bytes) to emit its events later, as
-  // MappedEvents with `raw` set (from a later Map or from Finish); it is counted then.
-  bool held = false;
 };
 
 class Importer {

@@ -281,7 +281,6 @@ class Preparer {
   // Adds the items of one record's mapping. `base` carries the record's position and raw span.
   void AddMapped(MapResult result, const Item& base, std::string_view raw) {
     if (result.events.empty()) {
-      if (result.held) return;                      // counted when its events come
       if (raw.empty() && base.length == 0) return;  // Finish() with nothing held back
       Item item = base;
       item.kind = Item::Kind::kIgnored;
@@ -292,9 +291,9 @@ class Preparer {
     bool own_seen = false;
     for (MappedEvent& m : result.events) {
       Item item = base;
-      // A held-back record's event counts its own record; the first event of this record
+      // A held-back record was counted when it was held; the first event of this record
       // counts this one.
-      item.first_of_record = m.raw.has_value() || !own_seen;
+      item.first_of_record = !m.raw.has_value() && !own_seen;
       if (!m.raw) own_seen = true;
       std::string_view event_raw = raw;
       if (m.raw) {

@@ -3,7 +3,6 @@
 #include <cmath>
 
 #include "base/time.h"
-#include "base/utf8.h"
 #include "event/codec.h"
 #include "json/canonical.h"
 #include "json/dom.h"
@@ -205,23 +204,6 @@ void Attributes::Strings(std::string_view name, const std::vector<std::string_vi
   }
   v += ']';
   members_.insert_or_assign(std::string(name), std::move(v));
-}
-
-void Attributes::Int(std::string_view name, int64_t value) {
-  std::string v;
-  json::AppendCanonicalInteger(value, &v);
-  members_.insert_or_assign(std::string(name), std::move(v));
-}
-
-void Attributes::Bool(std::string_view name, bool value) {
-  members_.insert_or_assign(std::string(name), value ? "true" : "false");
-}
-
-Status Attributes::Json(std::string_view name, const element& value) {
-  std::string v;
-  NHI_RETURN_IF_ERROR(json::AppendCanonical(value, &v));
-  members_.insert_or_assign(std::string(name), std::move(v));
-  return OkStatus();
 }
 
 std::string Attributes::Build() const {

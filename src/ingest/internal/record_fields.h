@@ -91,18 +91,14 @@ std::optional<int64_t> WindowBound(std::string_view value);
 // Appends `value` to `list` unless it is empty, not an identifier, or already there.
 void AddUnique(std::vector<std::string>* list, std::string value);
 
-// The canonical JSON object for Event::attributes. Members are kept sorted by name; names must be
-// ASCII (byte order is then RFC 8785's UTF-16 order). Setting a name twice keeps the last value.
+// The canonical JSON object for Event::attributes: string and string-list members. Members are
+// kept sorted by name; names must be ASCII (byte order is then RFC 8785's UTF-16 order). Setting
+// a name twice keeps the last value.
 class Attributes {
  public:
   // Each setter skips empty values (an empty string or list says nothing).
   void String(std::string_view name, std::string_view value);  // REQUIRES: valid UTF-8
   void Strings(std::string_view name, const std::vector<std::string_view>& values);
-  void Int(std::string_view name, int64_t value);
-  void Bool(std::string_view name, bool value);
-  // A copy of any JSON value, canonicalised. Errors when the value cannot be canonicalised
-  // (duplicate member names).
-  Status Json(std::string_view name, const element& value);
 
   bool empty() const { return members_.empty(); }
   // "" when there are no members (the same content as no attributes).
