@@ -4,9 +4,13 @@
 #pragma once
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <iostream>
 #include <map>
+#include <memory>
 #include <set>
 #include <sstream>
 #include <string>
@@ -18,6 +22,7 @@
 
 #include "event/codec.h"
 #include "ingest/importer.h"
+#include "json/canonical.h"
 #include "json/dom.h"
 
 namespace nhitrace::ingest::testing {
@@ -108,6 +113,77 @@ inline std::set<std::string> ConflictingIds(const std::vector<event::Event>& eve
   return conflicts;
 }
 
-inline std::string AttributesOf(const event::Event& e) { return e.attributes; }
+// Runs a data-driven case file: a JSON array of cases, each
+//   {"name": "...", "record": {...vendor record...}, and one of
+//    "events": [ {...native event content, any member order...}, ... ]   (in order)
+//    "ignored": "<name counted as not NHI-relevant>"
+//    "error": "<the quarantine message>" }
+// Each produced event must also round-trip through the native decoder. With the environment
+// variable NHITRACE_PRINT_CASES=1 the actual results are printed (to write new expectations;
+// review them before pasting).
+inline void RunCaseFile(const std::function<std::unique_ptr<Importer>()>& make,
+                        const std::filesystem::path& file) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element cases;
+  auto padded = simdjson::padded_string::load(file.string());
+  ASSERT_EQ(padded.error(), simdjson::SUCCESS) << file;
+  ASSERT_EQ(parser.parse(padded.value()).get(cases), simdjson::SUCCESS) << file;
+  const bool print = std::getenv("NHITRACE_PRINT_CASES") != nullptr;
+  size_t n = 0;
+  for (simdjson::dom::element c : json::ArrayOf(cases)) {
+    ++n;
+    std::string_view name = c["name"].get_string().value_unsafe();
+    SCOPED_TRACE(std::string(file.filename()) + ": " + std::string(name));
+    simdjson::dom::element record;
+    ASSERT_EQ(c["record"].get(record), simdjson::SUCCESS);
+    std::string raw = simdjson::minify(record);
+    auto importer = make();
+    auto r = MapJson(*importer, raw);
+    if (print) {
+      std::cout << "== " << name << "\n";
+      if (!r.ok()) {
+        std::cout << "error: " << r.status().message() << "\n";
+      } else if (r->events.empty()) {
+        std::cout << "ignored: " << r->ignored << "\n";
+      } else {
+        for (const auto& m : r->events) std::cout << event::EncodeContent(m.event) << "\n";
+      }
+    }
+    simdjson::dom::element want;
+    if (c["error"].get(want) == simdjson::SUCCESS) {
+      ASSERT_FALSE(r.ok()) << "expected an error";
+      EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+      EXPECT_EQ(r.status().message(), want.get_string().value_unsafe());
+      continue;
+    }
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    if (c["ignored"].get(want) == simdjson::SUCCESS) {
+      EXPECT_TRUE(r->events.empty());
+      EXPECT_EQ(r->ignored, want.get_string().value_unsafe());
+      continue;
+    }
+    ASSERT_EQ(c["events"].get(want), simdjson::SUCCESS) << "a case needs events, ignored or error";
+    std::vector<std::string> expected;
+    for (simdjson::dom::element e : json::ArrayOf(want)) {
+      auto canon = json::Canonicalize(simdjson::minify(e));
+      ASSERT_TRUE(canon.ok()) << canon.status().ToString();
+      expected.push_back(*canon);
+    }
+    std::vector<std::string> actual;
+    for (const auto& m : r->events) {
+      EXPECT_TRUE(RoundTrips(m.event));
+      actual.push_back(event::EncodeContent(m.event));
+    }
+    EXPECT_EQ(actual.size(), expected.size());
+    for (size_t i = 0; i < std::min(actual.size(), expected.size()); ++i) {
+      EXPECT_EQ(actual[i], expected[i]) << "event " << i;
+    }
+  }
+  EXPECT_GT(n, 0u) << file << " has no cases";
+}
+
+inline std::filesystem::path CaseFile(const std::string& rel) {
+  return std::filesystem::path(NHITRACE_SOURCE_DIR) / "tests" / "ingest" / rel;
+}
 
 }  // namespace nhitrace::ingest::testing

@@ -95,6 +95,7 @@ class Attributes {
  public:
   void String(std::string_view key, std::string_view value);
   void String(std::string_view key, const std::optional<std::string_view>& value);
+  void String(std::string_view key, const char* value) { String(key, std::string_view(value)); }
   void String(std::string_view key, const std::string& value) {
     String(key, std::string_view(value));
   }
