@@ -56,6 +56,9 @@ bool LooksOktaEvent(const element& r) {
   if (!StringAt(r, {"eventType"})) return false;
   // CloudTrail records also have an "eventType" (AwsApiCall); they have eventName/eventSource.
   if (Has(r, "eventName") || Has(r, "eventSource")) return false;
+  if (auto panther = StringAt(r, {"p_log_type"}); panther && StartsWith(*panther, "Okta.")) {
+    return true;  // Panther's export names the log type
+  }
   return IsObject(Member(r, "actor")) || StringAt(r, {"uuid"}) || Has(r, "published") ||
          Has(r, "legacyEventType") || IsObject(Member(r, "outcome"));
 }
