@@ -24,6 +24,10 @@ all_targets=(
   cloudtrail_fuzz
   vault_fuzz
   k8s_audit_fuzz
+  gcp_audit_fuzz
+  github_audit_fuzz
+  okta_fuzz
+  entra_fuzz
 )
 targets=("${@:-${all_targets[@]}}")
 
@@ -32,6 +36,8 @@ flags() {
   case $1 in
     canonical_json_fuzz | native_event_fuzz | leaf_fuzz)
       echo "-max_len=4096 -dict=$root/fuzz/json.dict" ;;
+    gcp_audit_fuzz | github_audit_fuzz | okta_fuzz | entra_fuzz)
+      echo "-max_len=8192 -dict=$root/fuzz/importers.dict" ;;
     note_fuzz) echo "-max_len=2048 -dict=$root/fuzz/note.dict" ;;
     line_reader_fuzz) echo "-max_len=4096 -len_control=0" ;;  # slow target: full length at once
     rfc3339_fuzz) echo "-max_len=128 -dict=$root/fuzz/rfc3339.dict" ;;

@@ -3,7 +3,11 @@
 #include <simdjson.h>
 
 #include "ingest/cloudtrail/cloudtrail.h"
+#include "ingest/entra/entra.h"
+#include "ingest/gcp_audit/gcp_audit.h"
+#include "ingest/github_audit/github_audit.h"
 #include "ingest/k8s_audit/k8s_audit.h"
+#include "ingest/okta/okta.h"
 #include "ingest/vault/vault.h"
 
 namespace nhitrace::ingest {
@@ -22,6 +26,10 @@ const std::vector<Entry>& Registry() {
       {"cloudtrail", [] { return cloudtrail::MakeImporter(); }, cloudtrail::LooksLike},
       {"vault", [] { return vault::MakeImporter(); }, vault::LooksLike},
       {"k8s-audit", [] { return k8s_audit::MakeImporter(); }, k8s_audit::LooksLike},
+      {"gcp-audit", [] { return gcp_audit::MakeImporter(); }, gcp_audit::LooksLike},
+      {"github-audit", [] { return github_audit::MakeImporter(); }, github_audit::LooksLike},
+      {"okta", [] { return okta::MakeImporter(); }, okta::LooksLike},
+      {"entra", [] { return entra::MakeImporter(); }, entra::LooksLike},
   };
   return entries;
 }

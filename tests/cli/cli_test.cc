@@ -189,7 +189,7 @@ TEST_F(CliTest, StoreComesFromTheEnvironmentWhenNotGiven) {
 TEST_F(CliTest, UsageErrorsExitWithTwo) {
   EXPECT_EQ(Run({"no-such-command"}).exit_code, 2);
   EXPECT_EQ(Run({"ingest"}).exit_code, 2);
-  EXPECT_EQ(Run({"ingest", Example(), "--format", "cloudtrail"}).exit_code, 2);
+  EXPECT_EQ(Run({"ingest", Example(), "--format", "no-such-format"}).exit_code, 2);
   EXPECT_EQ(Run({"prove", "inclusion", "notanumber"}).exit_code, 2);
 }
 
