@@ -22,18 +22,28 @@ function init(args)
   wrk.headers["Content-Type"] = "application/x-ndjson"
 end
 
-local template = '{"v":1,"kind":"action","source":{"system":"bench","event_id":"%s-%d-%d-%d"},' ..
-  '"time":"2026-03-02T09:%02d:%02d.%03dZ","correlation_key":"REQ-%d","identity":"k8s:sa:bench/app-%d",' ..
-  '"actor":{"id":"svc-%d","type":"nhi"},"scope":{"resources":["arn:aws:s3:::bucket-%d/*"],' ..
+-- 199 of 200 events are actions of one of 2,000 workload identities (no request id, as real
+-- actions carry none); 1 of 200 is a request naming one of them, with a request id of its own.
+local action = '{"v":1,"kind":"action","source":{"system":"bench","event_id":"%s-%d-%d-%d"},' ..
+  '"time":"2026-03-02T09:%02d:%02d.%03dZ","identity":"k8s:sa:bench/app-%d",' ..
+  '"actor":{"id":"k8s:sa:bench/app-%d","type":"nhi"},"scope":{"resources":["arn:aws:s3:::bucket-%d/*"],' ..
   '"permissions":["s3:GetObject"]},"attributes":{"pad":"0123456789abcdef0123456789abcdef"}}\n'
+local req = '{"v":1,"kind":"request","source":{"system":"bench","event_id":"%s-%d-%d-%d"},' ..
+  '"time":"2026-03-02T09:%02d:%02d.%03dZ","correlation_key":"REQ-%s-%d-%d-%d",' ..
+  '"identity":"k8s:sa:bench/app-%d","actor":{"id":"dev@example.com","type":"human"},' ..
+  '"scope":{"resources":["arn:aws:s3:::bucket-%d/*"],"permissions":["s3:GetObject"]}}\n'
 
 function request()
   n = n + 1
   local lines = {}
   for i = 1, batch do
     local k = n * batch + i
-    lines[i] = string.format(template, run, tid, n, i, math.floor(k / 60000) % 60, math.floor(k / 1000) % 60, k % 1000,
-      k % 500, k % 2000, k % 97, k % 50)
+    local mm, ss, ms = math.floor(k / 60000) % 60, math.floor(k / 1000) % 60, k % 1000
+    if i % 200 == 0 then
+      lines[i] = string.format(req, run, tid, n, i, mm, ss, ms, run, tid, n, i, k % 2000, k % 50)
+    else
+      lines[i] = string.format(action, run, tid, n, i, mm, ss, ms, k % 2000, k % 2000, k % 50)
+    end
   end
   return wrk.format(nil, "/v1/ingest", nil, table.concat(lines))
 end

@@ -2,7 +2,7 @@
 # Load benchmark of `nhitrace serve` with wrk (not a test). Starts the release binary on
 # 127.0.0.1 with a scratch store, then runs, each for the given seconds:
 #   1. ingest: POST /v1/ingest, batches of BATCH (1000) new events, INGEST_CONNS (4) connections;
-#   2. reads: GET /v1/trace?request=... at READ_CONNS (64) connections;
+#   2. reads: GET /v1/trace?identity=... at READ_CONNS (64) connections;
 #   3. mixed: both at once for MIXED_SECONDS (60).
 # Prints wrk's summaries (with latency percentiles), events accepted per second, non-200
 # counts, the server's RSS before and after, and the load average.
@@ -56,7 +56,7 @@ NHITRACE_TOKEN=$ingest_token RUN=a wrk -t2 -c"$ingest_conns" -d"${ingest_s}s" --
   -s "$root/bench/api_ingest.lua" "$url"
 echo "   RSS $(rss); load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 
-echo "== 2. reads: $read_s s, $read_conns connections, GET /v1/trace?request=..."
+echo "== 2. reads: $read_s s, $read_conns connections, GET /v1/trace?identity=..."
 NHITRACE_TOKEN=$read_token wrk -t2 -c"$read_conns" -d"${read_s}s" --timeout 10s --latency \
   -s "$root/bench/api_read.lua" "$url"
 echo "   RSS $(rss); load average: $(cut -d' ' -f1-3 /proc/loadavg)"

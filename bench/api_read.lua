@@ -1,4 +1,5 @@
--- wrk script: GET /v1/trace?request=REQ-<k> for request ids the ingest script wrote (k < 500).
+-- wrk script: GET /v1/trace?identity=k8s:sa:bench/app-<k> for the 2,000 identities the ingest
+-- script writes to (the identity's grants, and its actions attributed to them).
 -- Environment: NHITRACE_TOKEN (a reading role).
 local token = os.getenv("NHITRACE_TOKEN")
 local threads = {}
@@ -9,13 +10,13 @@ end
 
 function init(args)
   bad = 0
-  k = math.random(0, 499)
+  k = math.random(0, 1999)
   wrk.headers["Authorization"] = "Bearer " .. token
 end
 
 function request()
-  k = (k + 7) % 500
-  return wrk.format("GET", "/v1/trace?request=REQ-" .. k)
+  k = (k + 7) % 2000
+  return wrk.format("GET", "/v1/trace?identity=k8s%3Asa%3Abench%2Fapp-" .. k)
 end
 
 function response(status, headers, body)
