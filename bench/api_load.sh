@@ -2,7 +2,8 @@
 # Load benchmark of `nhitrace serve` with wrk (not a test). Starts the release binary on
 # 127.0.0.1 with a scratch store, then runs, each for the given seconds:
 #   1. ingest: POST /v1/ingest, batches of BATCH (1000) new events, INGEST_CONNS (4) connections;
-#   2. reads: GET /v1/trace?identity=... at READ_CONNS (64) connections;
+#   2. reads: GET /v1/trace?identity=... at READ_CONNS (64) connections, then (2b) point reads
+#      GET /v1/events/{seq} likewise (the HTTP and authentication cost without a trace's work);
 #   3. mixed: both at once for MIXED_SECONDS (60).
 # Prints wrk's summaries (with latency percentiles), events accepted per second, non-200
 # counts, the server's RSS before and after, and the load average.
@@ -59,6 +60,11 @@ echo "   RSS $(rss); load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "== 2. reads: $read_s s, $read_conns connections, GET /v1/trace?identity=..."
 NHITRACE_TOKEN=$read_token wrk -t2 -c"$read_conns" -d"${read_s}s" --timeout 10s --latency \
   -s "$root/bench/api_read.lua" "$url"
+echo "   RSS $(rss); load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+echo "== 2b. point reads: $read_s s, $read_conns connections, GET /v1/events/{seq}"
+NHITRACE_TOKEN=$read_token wrk -t2 -c"$read_conns" -d"${read_s}s" --timeout 10s --latency \
+  -s "$root/bench/api_event.lua" "$url"
 echo "   RSS $(rss); load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 echo "== 3. mixed: $mixed_s s, ingest ($ingest_conns connections) and reads ($read_conns) at once"
