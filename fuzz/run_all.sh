@@ -28,6 +28,7 @@ all_targets=(
   github_audit_fuzz
   okta_fuzz
   entra_fuzz
+  api_request_fuzz
 )
 targets=("${@:-${all_targets[@]}}")
 
@@ -44,6 +45,7 @@ flags() {
     record_reader_fuzz) echo "-max_len=4096 -dict=$root/fuzz/json.dict" ;;
     cloudtrail_fuzz) echo "-max_len=8192 -dict=$root/fuzz/cloudtrail.dict" ;;
     vault_fuzz | k8s_audit_fuzz) echo "-max_len=8192 -dict=$root/fuzz/audit.dict" ;;
+    api_request_fuzz) echo "-max_len=4096 -dict=$root/fuzz/json.dict" ;;
     *) echo "unknown target $1" >&2; return 1 ;;
   esac
 }

@@ -17,5 +17,8 @@ void RegisterLedgerCommands(CLI::App& app, Context& ctx,
 void RegisterEventCommands(CLI::App& app, Context& ctx, int* exit_code);  // show events quarantine
 void RegisterTraceCommands(CLI::App& app, Context& ctx,
                            int* exit_code);  // trace identities rebuild
+void RegisterServe(CLI::App& app, Context& ctx, int* exit_code);
+void RegisterTokenCommands(CLI::App& app, Context& ctx,
+                           int* exit_code);  // token create list revoke
 
 }  // namespace nhitrace::cli

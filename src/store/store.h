@@ -153,6 +153,35 @@ struct IdentityQuery {
   size_t limit = 100000;
 };
 
+// API access (nhitrace serve; docs/api/README.md). Not part of the ledger.
+
+// A bearer token of the HTTP API. Only the SHA-256 of the token is stored.
+struct ApiTokenRow {
+  std::string id;            // the token's public id (16 hex digits, part of the token)
+  std::string name;          // unique; recorded as the actor of everything the token does
+  std::string role;          // ingest, investigator, approver, control_owner, auditor, admin
+  std::string token_sha256;  // SHA-256 of the whole token, 32 bytes
+  int64_t created_ns = 0;
+  std::optional<int64_t> revoked_ns;
+  friend bool operator==(const ApiTokenRow&, const ApiTokenRow&) = default;
+};
+
+// Who caused a write through the API: one row per committed batch (or other write) of one
+// request. Events appended by that commit are seqs [first_seq, first_seq + event_count).
+struct ApiAuditRow {
+  int64_t id = 0;  // assigned on insert
+  int64_t time_ns = 0;
+  std::string request_id;
+  std::string token_id;
+  std::string token_name;
+  std::string role;
+  std::string action;  // "POST /v1/ingest", "token.create", ...
+  std::optional<uint64_t> first_seq;
+  uint64_t event_count = 0;
+  std::string detail = "{}";  // JSON object
+  friend bool operator==(const ApiAuditRow&, const ApiAuditRow&) = default;
+};
+
 class WriteTxn {
  public:
   virtual ~WriteTxn() = default;
@@ -184,6 +213,14 @@ class WriteTxn {
 
   // Makes every write durable (fsync'd, per StoreOptions::durable) or fails and rolls back.
   virtual Status Commit() = 0;
+
+  // API access. kAlreadyExists when the id or the name is taken (names are never reused, not
+  // even after revocation, so that audit rows name one token).
+  virtual Status InsertApiToken(const ApiTokenRow& row) = 0;
+  // Marks the token with this id, or else this name, revoked at `now_ns`; false when there is
+  // no such unrevoked token.
+  virtual Result<bool> RevokeApiToken(std::string_view id_or_name, int64_t now_ns) = 0;
+  virtual Status InsertApiAudit(const ApiAuditRow& row) = 0;
 };
 
 struct StoreOptions {
@@ -253,6 +290,15 @@ class Store {
 
   // Starts the (single) write transaction.
   virtual Result<std::unique_ptr<WriteTxn>> BeginWrite() = 0;
+
+  // API access (see ApiTokenRow, ApiAuditRow).
+  virtual Result<std::optional<ApiTokenRow>> GetApiToken(std::string_view id) = 0;
+  // Every token, revoked ones included, by creation time.
+  virtual Result<std::vector<ApiTokenRow>> ListApiTokens() = 0;
+  // Audit rows with id > after_id, by id.
+  virtual Result<std::vector<ApiAuditRow>> ListApiAudit(int64_t after_id, size_t limit) = 0;
+  // The audit row of the commit that appended event `seq`, if it came through the API.
+  virtual Result<std::optional<ApiAuditRow>> ApiAuditForSeq(uint64_t seq) = 0;
 };
 
 // Opens (or with options.create, creates) the store at options.path, choosing the backend by

@@ -119,6 +119,36 @@ CREATE TABLE grants (
 ) WITHOUT ROWID;
 CREATE INDEX grants_by_identity ON grants(identity_key) WHERE identity_key IS NOT NULL;
 )sql"},
+    {3, "api access: bearer tokens (hashes only) and the audit of writes made through the API",
+     R"sql(
+-- Bearer tokens of `nhitrace serve`. The token itself is shown once at creation and never
+-- stored; token_sha256 is the SHA-256 of the whole token. Names are unique forever (revoked
+-- tokens keep theirs), so an audit row's token name denotes one token.
+CREATE TABLE api_tokens (
+  id           TEXT PRIMARY KEY,
+  name         TEXT NOT NULL UNIQUE,
+  role         TEXT NOT NULL,
+  token_sha256 BLOB NOT NULL,
+  created_ns   INTEGER NOT NULL,
+  revoked_ns   INTEGER
+) WITHOUT ROWID;
+
+-- Who caused each write made through the API, written in the same transaction as the write:
+-- the events a commit appended are seqs [first_seq, first_seq + event_count).
+CREATE TABLE api_audit (
+  id          INTEGER PRIMARY KEY,
+  time_ns     INTEGER NOT NULL,
+  request_id  TEXT NOT NULL,
+  token_id    TEXT NOT NULL,
+  token_name  TEXT NOT NULL,
+  role        TEXT NOT NULL,
+  action      TEXT NOT NULL,
+  first_seq   INTEGER,
+  event_count INTEGER NOT NULL,
+  detail      TEXT NOT NULL
+);
+CREATE INDEX api_audit_by_seq ON api_audit(first_seq) WHERE first_seq IS NOT NULL;
+)sql"},
 };
 
 }  // namespace

@@ -106,6 +106,36 @@ GrantRow ReadGrantRow(const Statement& s) {
   return g;
 }
 
+constexpr char kApiTokenColumns[] = "id, name, role, token_sha256, created_ns, revoked_ns";
+constexpr char kApiAuditColumns[] =
+    "id, time_ns, request_id, token_id, token_name, role, action, first_seq, event_count, detail";
+
+ApiTokenRow ReadApiTokenRow(const Statement& s) {
+  ApiTokenRow t;
+  t.id = std::string(s.ColumnText(0));
+  t.name = std::string(s.ColumnText(1));
+  t.role = std::string(s.ColumnText(2));
+  t.token_sha256 = std::string(s.ColumnBlob(3));
+  t.created_ns = s.ColumnInt(4);
+  t.revoked_ns = OptInt(s, 5);
+  return t;
+}
+
+ApiAuditRow ReadApiAuditRow(const Statement& s) {
+  ApiAuditRow a;
+  a.id = s.ColumnInt(0);
+  a.time_ns = s.ColumnInt(1);
+  a.request_id = std::string(s.ColumnText(2));
+  a.token_id = std::string(s.ColumnText(3));
+  a.token_name = std::string(s.ColumnText(4));
+  a.role = std::string(s.ColumnText(5));
+  a.action = std::string(s.ColumnText(6));
+  if (auto v = OptInt(s, 7)) a.first_seq = static_cast<uint64_t>(*v);
+  a.event_count = static_cast<uint64_t>(s.ColumnInt(8));
+  a.detail = std::string(s.ColumnText(9));
+  return a;
+}
+
 // Steps `s` to completion, calling `fn` for each row.
 template <typename Fn>
 Status ForEachRow(Statement& s, Fn&& fn) {
@@ -413,6 +443,54 @@ class SqliteStore final : public Store {
     return ForEachRow(s, [&](const Statement& st) { return fn(ReadGrantRow(st)); });
   }
 
+  Result<std::optional<ApiTokenRow>> GetApiToken(std::string_view id) override {
+    ResetGuard g(get_api_token_);
+    get_api_token_.BindText(1, id, true);
+    NHI_ASSIGN_OR_RETURN(auto r, get_api_token_.Step());
+    if (r == Statement::StepResult::kDone) return std::optional<ApiTokenRow>();
+    return std::optional<ApiTokenRow>(ReadApiTokenRow(get_api_token_));
+  }
+
+  Result<std::vector<ApiTokenRow>> ListApiTokens() override {
+    NHI_ASSIGN_OR_RETURN(Statement s,
+                         Statement::Prepare(db_.get(), std::string("SELECT ") + kApiTokenColumns +
+                                                           " FROM api_tokens ORDER BY "
+                                                           "created_ns, id"));
+    std::vector<ApiTokenRow> out;
+    NHI_RETURN_IF_ERROR(ForEachRow(s, [&](const Statement& st) {
+      out.push_back(ReadApiTokenRow(st));
+      return OkStatus();
+    }));
+    return out;
+  }
+
+  Result<std::vector<ApiAuditRow>> ListApiAudit(int64_t after_id, size_t limit) override {
+    NHI_ASSIGN_OR_RETURN(Statement s,
+                         Statement::Prepare(db_.get(), std::string("SELECT ") + kApiAuditColumns +
+                                                           " FROM api_audit WHERE id > ?1 ORDER BY "
+                                                           "id LIMIT ?2"));
+    s.BindInt(1, after_id);
+    s.BindInt(2, static_cast<int64_t>(std::min<size_t>(limit, INT64_MAX)));
+    std::vector<ApiAuditRow> out;
+    NHI_RETURN_IF_ERROR(ForEachRow(s, [&](const Statement& st) {
+      out.push_back(ReadApiAuditRow(st));
+      return OkStatus();
+    }));
+    return out;
+  }
+
+  Result<std::optional<ApiAuditRow>> ApiAuditForSeq(uint64_t seq) override {
+    ResetGuard g(audit_for_seq_);
+    audit_for_seq_.BindInt(1, static_cast<int64_t>(seq));
+    NHI_ASSIGN_OR_RETURN(auto r, audit_for_seq_.Step());
+    if (r == Statement::StepResult::kDone) return std::optional<ApiAuditRow>();
+    ApiAuditRow row = ReadApiAuditRow(audit_for_seq_);
+    if (!row.first_seq || seq - *row.first_seq >= row.event_count) {
+      return std::optional<ApiAuditRow>();  // the nearest earlier write did not reach `seq`
+    }
+    return std::optional<ApiAuditRow>(std::move(row));
+  }
+
   Result<std::unique_ptr<WriteTxn>> BeginWrite() override;
 
   // Used by the reader and the write transaction. Node (L, i) lives in the row of the leaf
@@ -460,7 +538,8 @@ class SqliteStore final : public Store {
 
   // Statements used by the write transaction.
   Statement find_source_, insert_event_, insert_raw_, insert_cp_, insert_q_, set_meta_,
-      put_identity_key_, recanonicalize_, put_link_, put_grant_;
+      put_identity_key_, recanonicalize_, put_link_, put_grant_, insert_api_token_,
+      revoke_api_token_, insert_api_audit_;
 
  private:
   Status Migrate();
@@ -473,7 +552,7 @@ class SqliteStore final : public Store {
   std::map<std::string, Statement> cached_;
   Statement get_meta_, max_seq_, get_event_, get_raw_, latest_cp_, cp_at_, get_node_,
       get_identity_key_, list_group_keys_, list_links_, get_grant_, list_grants_for_key_,
-      first_event_of_;
+      first_event_of_, get_api_token_, audit_for_seq_;
 };
 
 Result<std::vector<Hash>> SqliteNodeReader::ReadNodes(std::span<const NodeId> ids) {
@@ -652,6 +731,61 @@ class SqliteWriteTxn final : public WriteTxn {
                 "DELETE FROM grants;");
   }
 
+  Status InsertApiToken(const ApiTokenRow& t) override {
+    Statement& st = s_->insert_api_token_;
+    st.BindText(1, t.id, true);
+    st.BindText(2, t.name, true);
+    st.BindText(3, t.role, true);
+    st.BindBlob(4, t.token_sha256, true);
+    st.BindInt(5, t.created_ns);
+    if (t.revoked_ns) {
+      st.BindInt(6, *t.revoked_ns);
+    } else {
+      st.BindNull(6);
+    }
+    Status s = st.Run();
+    int code = s.ok() ? SQLITE_OK : sqlite3_extended_errcode(s_->db());
+    st.Reset();
+    if (code == SQLITE_CONSTRAINT_PRIMARYKEY) {
+      return AlreadyExistsError("a token with id " + t.id + " exists");
+    }
+    if (code == SQLITE_CONSTRAINT_UNIQUE) {
+      return AlreadyExistsError("a token named '" + t.name +
+                                "' exists (names are never reused, even after revocation)");
+    }
+    return s;
+  }
+
+  Result<bool> RevokeApiToken(std::string_view id_or_name, int64_t now_ns) override {
+    Statement& st = s_->revoke_api_token_;
+    st.BindInt(1, now_ns);
+    st.BindText(2, id_or_name, true);
+    Status s = st.Run();
+    st.Reset();
+    if (!s.ok()) return s;
+    return sqlite3_changes(s_->db()) > 0;
+  }
+
+  Status InsertApiAudit(const ApiAuditRow& a) override {
+    Statement& st = s_->insert_api_audit_;
+    st.BindInt(1, a.time_ns);
+    st.BindText(2, a.request_id, true);
+    st.BindText(3, a.token_id, true);
+    st.BindText(4, a.token_name, true);
+    st.BindText(5, a.role, true);
+    st.BindText(6, a.action, true);
+    if (a.first_seq) {
+      st.BindInt(7, static_cast<int64_t>(*a.first_seq));
+    } else {
+      st.BindNull(7);
+    }
+    st.BindInt(8, static_cast<int64_t>(a.event_count));
+    st.BindText(9, a.detail, true);
+    Status s = st.Run();
+    st.Reset();
+    return s;
+  }
+
   tlog::NodeReader& nodes() override { return reader_; }
 
   Status Commit() override {
@@ -780,6 +914,20 @@ Status SqliteStore::PrepareAll() {
       {&put_link_, "INSERT OR IGNORE INTO identity_links(key_a, key_b, seq) VALUES (?1, ?2, ?3)"},
       {&put_grant_, std::string("INSERT OR REPLACE INTO grants(") + kGrantColumns +
                         ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"},
+      {&get_api_token_,
+       std::string("SELECT ") + kApiTokenColumns + " FROM api_tokens WHERE id = ?1"},
+      {&audit_for_seq_, std::string("SELECT ") + kApiAuditColumns +
+                            " FROM api_audit WHERE first_seq <= ?1 AND first_seq IS NOT NULL "
+                            "ORDER BY first_seq DESC LIMIT 1"},
+      {&insert_api_token_, std::string("INSERT INTO api_tokens(") + kApiTokenColumns +
+                               ") VALUES (?1, ?2, ?3, ?4, ?5, ?6)"},
+      {&revoke_api_token_,
+       "UPDATE api_tokens SET revoked_ns = ?1 WHERE revoked_ns IS NULL AND id = "
+       "(SELECT id FROM api_tokens WHERE id = ?2 UNION ALL SELECT id FROM api_tokens WHERE "
+       "name = ?2 LIMIT 1)"},
+      {&insert_api_audit_,
+       "INSERT INTO api_audit(time_ns, request_id, token_id, token_name, role, action, "
+       "first_seq, event_count, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"},
   };
   for (Item& it : items) {
     NHI_ASSIGN_OR_RETURN(*it.s, Statement::Prepare(db_.get(), it.sql));

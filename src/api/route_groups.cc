@@ -1,0 +1,15 @@
+#include "api/route_groups.h"
+
+namespace nhitrace::api {
+
+Status AddAllRoutes(Router& router, Services& services) {
+  NHI_RETURN_IF_ERROR(AddHealthRoutes(router, services));
+  NHI_RETURN_IF_ERROR(AddIngestRoutes(router, services));
+  NHI_RETURN_IF_ERROR(AddLedgerRoutes(router, services));
+  NHI_RETURN_IF_ERROR(AddTraceRoutes(router, services));
+  NHI_RETURN_IF_ERROR(AddTokenRoutes(router, services));
+  // Findings (src/reconcile), policies (src/policy) and cases (src/cases) add theirs here.
+  return OkStatus();
+}
+
+}  // namespace nhitrace::api

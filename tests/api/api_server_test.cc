@@ -1,0 +1,685 @@
+// Black-box tests of `nhitrace serve`: the real binary on 127.0.0.1 with a temporary store,
+// driven over HTTP. Every response these tests receive is recorded and, in the last test,
+// checked against docs/api/openapi.yaml by tests/api/check_openapi.py (python3-jsonschema).
+#include <atomic>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <regex>
+#include <thread>
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "api/target.h"
+#include "json/writer.h"
+#include "testing/process.h"
+#include "testing/temp_dir.h"
+
+namespace nhitrace::api {
+namespace {
+
+using testing::ChildProcess;
+using testing::RunNhitrace;
+using testing::TempDir;
+
+// A server that refuses a body mid-upload closes the connection; writing on must not kill us.
+const bool kSigpipeIgnored = (::signal(SIGPIPE, SIG_IGN), true);
+
+const std::vector<std::string> kRoles = {"ingest",        "investigator", "approver",
+                                         "control_owner", "auditor",      "admin"};
+
+// One `nhitrace serve` process over its own store, with one token per role.
+class ServeProcess {
+ public:
+  explicit ServeProcess(std::vector<std::string> extra = {}) {
+    store_ = dir_.File("s.db");
+    auto init = RunNhitrace(store_, {"init"});
+    EXPECT_EQ(init.exit_code, 0) << init.err;
+    for (const auto& role : kRoles) tokens_[role] = CreateToken("t-" + role, role);
+    std::vector<std::string> argv = {testing::NhitraceBinary(),
+                                     "--store",
+                                     store_,
+                                     "serve",
+                                     "--listen",
+                                     "127.0.0.1:0",
+                                     "--quiet"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    child_ = std::make_unique<ChildProcess>(argv);
+    std::string line;
+    while (child_->ReadErrLine(&line)) {
+      std::smatch m;
+      if (std::regex_search(line, m, std::regex("listening on https?://127\\.0\\.0\\.1:(\\d+)"))) {
+        port_ = std::stoi(m[1]);
+        break;
+      }
+    }
+    EXPECT_GT(port_, 0) << "serve did not start: " << line;
+  }
+
+  std::string CreateToken(const std::string& name, const std::string& role) {
+    auto r = RunNhitrace(store_, {"token", "create", "--name", name, "--role", role, "--json"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    std::smatch m;
+    EXPECT_TRUE(std::regex_search(r.out, m, std::regex("\"token\":\"(nhi_[0-9a-f_]+)\"")));
+    return m[1];
+  }
+
+  // tree size and root, quarantine count, tokens: what hostile requests must not change.
+  std::string Snapshot() {
+    auto v = RunNhitrace(store_, {"verify", "--json"});
+    EXPECT_EQ(v.exit_code, 0) << v.out << v.err;
+    std::smatch m;
+    std::regex_search(
+        v.out, m,
+        std::regex(
+            "\"root\":\"[^\"]*\".*\"tree_size\":\\d+|\"tree_size\":\\d+.*\"root\":\"[^\"]*\""));
+    auto q = RunNhitrace(store_, {"quarantine", "--json", "--limit", "1000000"});
+    auto t = RunNhitrace(store_, {"token", "list", "--json"});
+    return m.str(0) + "\n" + std::to_string(q.out.size()) + "\n" + t.out;
+  }
+
+  int Stop(int sig = SIGTERM) {
+    child_->Kill(sig);
+    return child_->Wait();
+  }
+
+  int port() const { return port_; }
+  const std::string& store() const { return store_; }
+  const std::string& token(const std::string& role) { return tokens_[role]; }
+  ChildProcess& child() { return *child_; }
+
+ private:
+  TempDir dir_;
+  std::string store_;
+  std::map<std::string, std::string> tokens_;
+  std::unique_ptr<ChildProcess> child_;
+  int port_ = 0;
+};
+
+struct Reply {
+  int status = 0;
+  std::string body;
+  httplib::Headers headers;
+};
+
+// Every reply, for the OpenAPI check: {"method","route","status","body"} per line.
+std::mutex g_record_mu;
+std::string* g_record = nullptr;
+
+void Record(const std::string& method, const std::string& route, const Reply& r) {
+  std::lock_guard lock(g_record_mu);
+  if (g_record == nullptr || r.status == 0) return;
+  json::JsonWriter w;
+  w.BeginObject();
+  w.Key("method").String(method);
+  w.Key("route").String(route);
+  w.Key("status").Int(r.status);
+  w.Key("body").String(r.body);
+  w.EndObject();
+  *g_record += w.str() + "\n";
+}
+
+// `route` is the documented pattern the target should hit (for the OpenAPI check).
+Reply Call(int port, const std::string& method, const std::string& route, const std::string& target,
+           const std::string& token, const std::string& body = "",
+           const std::string& content_type = "application/json") {
+  httplib::Client c("127.0.0.1", port);
+  c.set_read_timeout(60, 0);
+  httplib::Headers h;
+  if (!token.empty()) h.emplace("Authorization", "Bearer " + token);
+  auto send = [&]() -> httplib::Result {
+    if (method == "POST") return c.Post(target, h, body, content_type);
+    if (method == "DELETE") return c.Delete(target, h);
+    if (method == "PUT") return c.Put(target, h, body, content_type);
+    return c.Get(target, h);
+  };
+  httplib::Result res = send();
+  Reply r;
+  if (!res) return r;
+  r.status = res->status;
+  r.body = res->body;
+  r.headers = res->headers;
+  Record(method, route, r);
+  return r;
+}
+
+// Sends raw bytes and reads until the server closes the connection or `max_wait_s` passes.
+std::string RawExchange(int port, const std::string& bytes, int max_wait_s = 10) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    close(fd);
+    return "<connect failed>";
+  }
+  timeval tv{max_wait_s, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  size_t off = 0;
+  while (off < bytes.size()) {
+    ssize_t n = send(fd, bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL);
+    if (n <= 0) break;
+    off += static_cast<size_t>(n);
+  }
+  std::string out;
+  char buf[65536];
+  for (;;) {
+    ssize_t n = recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  close(fd);
+  return out;
+}
+
+std::string ErrorCode(const std::string& body) {
+  std::smatch m;
+  if (std::regex_search(body, m, std::regex("^\\{\"error\":\\{\"code\":\"([a-z_]+)\"")))
+    return m[1];
+  return "<not an error envelope: " + body.substr(0, 200) + ">";
+}
+
+std::string Event(const std::string& id, const std::string& request,
+                  const std::string& kind = "request") {
+  return R"({"v":1,"kind":")" + kind + R"(","source":{"system":"apitest","event_id":")" + id +
+         R"("},"time":"2026-03-02T09:14:07Z","correlation_key":")" + request +
+         R"(","identity":"k8s:sa:ns/app","actor":{"id":"a@example.com","type":"human"}})" + "\n";
+}
+
+class ApiServerTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    g_record = new std::string;
+    server_ = new ServeProcess(
+        {"--max-body-bytes", "1048576", "--max-batch-lines", "1000", "--rate-limit", "0"});
+  }
+  static void TearDownTestSuite() {
+    if (server_) {
+      EXPECT_EQ(server_->Stop(), 0);
+    }
+    delete server_;
+    server_ = nullptr;
+    delete g_record;
+    g_record = nullptr;
+  }
+  static ServeProcess* server_;
+  int port() { return server_->port(); }
+  const std::string& tok(const std::string& role) { return server_->token(role); }
+};
+ServeProcess* ApiServerTest::server_ = nullptr;
+
+TEST_F(ApiServerTest, HealthAndReadinessNeedNoToken) {
+  auto h = Call(port(), "GET", "/v1/health", "/v1/health", "");
+  EXPECT_EQ(h.status, 200);
+  EXPECT_EQ(h.body, R"({"status":"ok"})");
+  auto r = Call(port(), "GET", "/v1/ready", "/v1/ready", "");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_FALSE(h.headers.find("X-Request-Id") == h.headers.end());
+}
+
+TEST_F(ApiServerTest, NoWrongOrRevokedTokenIs401) {
+  std::string fake = "nhi_0123456789abcdef_" + std::string(64, 'a');
+  for (const std::string& t :
+       {std::string(), fake, std::string("not-a-token"), tok("auditor").substr(0, 40)}) {
+    auto r = Call(port(), "GET", "/v1/events", "/v1/events", t);
+    EXPECT_EQ(r.status, 401) << t;
+    EXPECT_EQ(ErrorCode(r.body), "unauthenticated");
+    EXPECT_EQ(r.headers.count("WWW-Authenticate"), 1u);
+  }
+  std::string doomed = server_->CreateToken("doomed", "auditor");
+  EXPECT_EQ(Call(port(), "GET", "/v1/events", "/v1/events", doomed).status, 200);
+  auto rev = RunNhitrace(server_->store(), {"token", "revoke", "doomed"});
+  EXPECT_EQ(rev.exit_code, 0) << rev.err;
+  EXPECT_EQ(Call(port(), "GET", "/v1/events", "/v1/events", doomed).status, 401);
+}
+
+// Every documented route, called with every role: exactly the roles in its x-roles get past
+// authorisation, every other role gets 403 naming the allowed ones.
+TEST_F(ApiServerTest, EveryRouteEnforcesItsDocumentedRoles) {
+  auto table = testing::RunProcess(
+      {"/usr/bin/python3", std::string(NHITRACE_SOURCE_DIR) + "/tests/api/check_openapi.py",
+       std::string(NHITRACE_SOURCE_DIR) + "/docs/api/openapi.yaml", "--roles"});
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  std::istringstream in(table.out);
+  std::string method, route, roles;
+  int checked = 0;
+  while (in >> method >> route >> roles) {
+    std::string target = std::regex_replace(route, std::regex("\\{seq\\}"), "0");
+    target = std::regex_replace(target, std::regex("\\{key\\}"), "nobody");
+    target = std::regex_replace(target, std::regex("\\{id\\}"), "no-such-token");
+    std::string body = method == "POST" ? "{}" : "";
+    if (roles == "public") {
+      EXPECT_EQ(Call(port(), method, route, target, "").status, 200) << route;
+      continue;
+    }
+    for (const auto& role : kRoles) {
+      bool allowed = ("," + roles + ",").find("," + role + ",") != std::string::npos;
+      auto r = Call(port(), method, route, target, tok(role), body);
+      ++checked;
+      if (allowed) {
+        EXPECT_NE(r.status, 403) << method << " " << route << " as " << role << ": " << r.body;
+        EXPECT_NE(r.status, 401) << method << " " << route << " as " << role;
+        EXPECT_LT(r.status, 500) << method << " " << route << " as " << role << ": " << r.body;
+      } else {
+        EXPECT_EQ(r.status, 403) << method << " " << route << " as " << role;
+        EXPECT_EQ(ErrorCode(r.body), "forbidden");
+        EXPECT_NE(r.body.find("\"allowed_roles\":["), std::string::npos);
+      }
+    }
+  }
+  EXPECT_GE(checked, 6 * 13);
+}
+
+TEST_F(ApiServerTest, IngestCountsRejectsAndAttributesToTheToken) {
+  std::string body = Event("ing-1", "REQ-1") + Event("ing-2", "REQ-1", "approval") +
+                     "{\"v\":1,\"kind\":\"nope\"}\n" + "not json\n" + "\n" +
+                     std::string("{\"v\":1,\"x\":\"\xff\"}\n");
+  auto r =
+      Call(port(), "POST", "/v1/ingest", "/v1/ingest", tok("ingest"), body, "application/x-ndjson");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(r.body.find("\"accepted\":2,\"duplicate\":0,\"quarantined\":3"), std::string::npos)
+      << r.body;
+  EXPECT_NE(r.body.find("\"text\":\"4: record: not valid JSON"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("\"text\":\"6: record: invalid UTF-8"), std::string::npos) << r.body;
+  auto again = Call(port(), "POST", "/v1/ingest", "/v1/ingest?format=native", tok("admin"),
+                    Event("ing-1", "REQ-1"), "application/x-ndjson");
+  EXPECT_NE(again.body.find("\"accepted\":0,\"duplicate\":1"), std::string::npos) << again.body;
+
+  auto ev = Call(port(), "GET", "/v1/events", "/v1/events?request=REQ-1", tok("investigator"));
+  ASSERT_EQ(ev.status, 200);
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(ev.body, m, std::regex("\"seq\":(\\d+)")));
+  auto one = Call(port(), "GET", "/v1/events/{seq}", "/v1/events/" + m.str(1), tok("auditor"));
+  ASSERT_EQ(one.status, 200);
+  EXPECT_NE(one.body.find("\"ingested_by\":{\"token_name\":\"t-ingest\",\"role\":\"ingest\""),
+            std::string::npos)
+      << one.body;
+  auto q = Call(port(), "GET", "/v1/quarantine", "/v1/quarantine", tok("auditor"));
+  EXPECT_NE(q.body.find("\"source\":\"api:t-ingest:"), std::string::npos) << q.body;
+  auto audit = Call(port(), "GET", "/v1/audit", "/v1/audit", tok("auditor"));
+  EXPECT_NE(audit.body.find("\"token_name\":\"t-ingest\",\"role\":\"ingest\",\"action\":\"POST "
+                            "/v1/ingest\""),
+            std::string::npos)
+      << audit.body;
+
+  auto bad_format = Call(port(), "POST", "/v1/ingest", "/v1/ingest?format=cloudtrail-ish",
+                         tok("ingest"), Event("x", "y"));
+  EXPECT_EQ(bad_format.status, 400);
+  EXPECT_EQ(ErrorCode(bad_format.body), "unsupported_format");
+  EXPECT_EQ(ErrorCode(Call(port(), "POST", "/v1/ingest", "/v1/ingest", tok("ingest"), "").body),
+            "empty_body");
+}
+
+TEST_F(ApiServerTest, ReadsTraceIdentitiesCheckpointAndProofs) {
+  std::string body;
+  for (int i = 0; i < 5; ++i) body += Event("rd-" + std::to_string(i), "READ-1");
+  ASSERT_EQ(Call(port(), "POST", "/v1/ingest", "/v1/ingest", tok("ingest"), body).status, 200);
+  auto t = Call(port(), "GET", "/v1/trace", "/v1/trace?request=READ-1", tok("investigator"));
+  EXPECT_EQ(t.status, 200) << t.body;
+  EXPECT_NE(t.body.find("\"trace_version\":1"), std::string::npos);
+  EXPECT_EQ(
+      Call(port(), "GET", "/v1/trace", "/v1/trace?request=READ-1&event=1", tok("auditor")).status,
+      400);
+  EXPECT_EQ(Call(port(), "GET", "/v1/trace", "/v1/trace?request=NOPE", tok("auditor")).status, 404);
+  auto ids = Call(port(), "GET", "/v1/identities", "/v1/identities", tok("approver"));
+  EXPECT_EQ(ids.status, 200) << ids.body;
+  auto id = Call(port(), "GET", "/v1/identities/{key}",
+                 "/v1/identities/" + PercentEncode("k8s:sa:ns/app"), tok("approver"));
+  EXPECT_EQ(id.status, 200) << id.body;
+  EXPECT_NE(id.body.find("\"canonical\":\"k8s:sa:ns/app\""), std::string::npos);
+
+  auto cp = Call(port(), "GET", "/v1/checkpoint", "/v1/checkpoint", tok("control_owner"));
+  ASSERT_EQ(cp.status, 200) << cp.body;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(cp.body, m, std::regex("\"size\":(\\d+)")));
+  uint64_t size = std::stoull(m[1]);
+  ASSERT_GE(size, 5u);
+  auto incl = Call(port(), "GET", "/v1/proofs/inclusion",
+                   "/v1/proofs/inclusion?seq=0&size=" + std::to_string(size), tok("auditor"));
+  EXPECT_EQ(incl.status, 200) << incl.body;
+  auto old_cp = Call(port(), "GET", "/v1/checkpoint", "/v1/checkpoint?size=0", tok("auditor"));
+  EXPECT_EQ(old_cp.status, 200) << old_cp.body;
+  auto cons = Call(port(), "GET", "/v1/proofs/consistency",
+                   "/v1/proofs/consistency?size1=0&size2=" + std::to_string(size), tok("auditor"));
+  EXPECT_EQ(cons.status, 200) << cons.body;
+  // Sizes no checkpoint was published at, and indexes past the tree.
+  EXPECT_EQ(
+      Call(port(), "GET", "/v1/checkpoint", "/v1/checkpoint?size=999999", tok("auditor")).status,
+      404);
+  EXPECT_EQ(
+      Call(port(), "GET", "/v1/proofs/inclusion", "/v1/proofs/inclusion?seq=999999", tok("auditor"))
+          .status,
+      400);
+  EXPECT_EQ(
+      Call(port(), "GET", "/v1/proofs/inclusion", "/v1/proofs/inclusion", tok("auditor")).status,
+      400);
+  EXPECT_EQ(Call(port(), "GET", "/v1/events/{seq}", "/v1/events/99999999", tok("auditor")).status,
+            404);
+}
+
+TEST_F(ApiServerTest, RoutingErrorsAreJson) {
+  auto nf = Call(port(), "GET", "/v1/nothing", "/v1/nothing", tok("auditor"));
+  EXPECT_EQ(nf.status, 404);
+  EXPECT_EQ(ErrorCode(nf.body), "not_found");
+  auto na = Call(port(), "DELETE", "/v1/events", "/v1/events", tok("admin"));
+  EXPECT_EQ(na.status, 405);
+  EXPECT_EQ(ErrorCode(na.body), "method_not_allowed");
+  EXPECT_EQ(na.headers.find("Allow")->second, "GET");
+  auto unk = Call(port(), "GET", "/v1/events", "/v1/events?colour=red", tok("auditor"));
+  EXPECT_EQ(unk.status, 400);
+  EXPECT_EQ(ErrorCode(unk.body), "unknown_parameter");
+  for (const char* bad : {"/v1/events?limit=0", "/v1/events?limit=-1", "/v1/events?limit=1e3",
+                          "/v1/events?from=yesterday", "/v1/events/abc", "/v1/events/-1",
+                          "/v1/events/007", "/v1/quarantine?after=99999999999999999999"}) {
+    auto r = Call(port(), "GET",
+                  std::string(bad).find("/v1/events/") == 0      ? "/v1/events/{seq}"
+                  : std::string(bad).find("/v1/quarantine") == 0 ? "/v1/quarantine"
+                                                                 : "/v1/events",
+                  bad, tok("auditor"));
+    EXPECT_EQ(r.status, 400) << bad << " " << r.body;
+  }
+}
+
+// Hostile input of every kind: a clean 4xx (never 5xx, never a dropped connection) and the
+// store exactly as before.
+TEST_F(ApiServerTest, HostileInputGetsClean4xxAndLeavesTheStoreUnchanged) {
+  std::string before = server_->Snapshot();
+  const std::vector<std::string> sql = {"' OR '1'='1",
+                                        "\"; DROP TABLE events; --",
+                                        "x' UNION SELECT token_sha256 FROM api_tokens --",
+                                        "%' --",
+                                        "\\",
+                                        "*",
+                                        "1; DELETE FROM api_tokens",
+                                        "') OR 1=1 --",
+                                        "`",
+                                        "NULL OR 1=1"};
+  const std::vector<std::pair<std::string, std::string>> string_params = {
+      {"/v1/events", "request"},  {"/v1/events", "identity"},  {"/v1/events", "kind"},
+      {"/v1/events", "from"},     {"/v1/events", "to"},        {"/v1/trace", "request"},
+      {"/v1/trace", "identity"},  {"/v1/identities", "kind"},  {"/v1/identities", "owner"},
+      {"/v1/checkpoint", "size"}, {"/v1/quarantine", "after"}, {"/v1/audit", "after"}};
+  int calls = 0;
+  for (const auto& s : sql) {
+    for (const auto& [route, param] : string_params) {
+      auto r =
+          Call(port(), "GET", route, route + "?" + param + "=" + PercentEncode(s), tok("admin"));
+      ++calls;
+      EXPECT_TRUE(r.status == 200 || (r.status >= 400 && r.status < 500))
+          << route << "?" << param << "=" << s << " -> " << r.status << " " << r.body;
+      if (r.status == 200 && route == "/v1/events") {
+        EXPECT_NE(r.body.find("\"events\":[]"), std::string::npos) << s;
+      }
+    }
+    for (const auto& [route, target] : std::vector<std::pair<std::string, std::string>>{
+             {"/v1/identities/{key}", "/v1/identities/" + PercentEncode(s)},
+             {"/v1/events/{seq}", "/v1/events/" + PercentEncode(s)}}) {
+      auto r = Call(port(), "GET", route, target, tok("admin"));
+      EXPECT_TRUE(r.status == 404 || r.status == 400) << target << " " << r.status;
+    }
+    auto del =
+        Call(port(), "DELETE", "/v1/tokens/{id}", "/v1/tokens/" + PercentEncode(s), tok("admin"));
+    EXPECT_EQ(del.status, 404) << s << " " << del.body;
+    json::JsonWriter w;
+    w.BeginObject().Key("name").String(s).Key("role").String("auditor").EndObject();
+    EXPECT_EQ(Call(port(), "POST", "/v1/tokens", "/v1/tokens", tok("admin"), w.str()).status, 400);
+    json::JsonWriter w2;
+    w2.BeginObject().Key("name").String("ok-name").Key("role").String(s).EndObject();
+    EXPECT_EQ(Call(port(), "POST", "/v1/tokens", "/v1/tokens", tok("admin"), w2.str()).status, 400);
+    calls += 5;
+  }
+  // Malformed JSON and wrong types.
+  for (const std::string& body :
+       {std::string("{"), std::string("[]"), std::string("null"), std::string(""),
+        std::string("{\"name\":1,\"role\":\"auditor\"}"),
+        std::string("{\"name\":\"a\",\"role\":[\"admin\"]}"),
+        std::string("{\"name\":\"a\",\"role\":\"auditor\",\"admin\":true}"),
+        std::string("{\"name\":\"a\",\"name\":\"b\",\"role\":\"auditor\"}"),
+        std::string("{\"name\":\"\xff\",\"role\":\"auditor\"}"),
+        std::string(200000, '[') + std::string(200000, ']')}) {
+    auto r = Call(port(), "POST", "/v1/tokens", "/v1/tokens", tok("admin"), body);
+    EXPECT_EQ(r.status, body.size() > (1 << 20) ? 413 : 400) << body.substr(0, 40) << r.body;
+  }
+  // Invalid UTF-8 and path traversal in targets.
+  for (const auto& [route, target, status] : std::vector<std::tuple<std::string, std::string, int>>{
+           {"/v1/trace", "/v1/trace?request=%FF%FE", 400},
+           {"/v1/identities/{key}", "/v1/identities/%C0%AF", 400},
+           {"/v1/identities/{key}", "/v1/identities/a%00b", 400},
+           {"/v1/identities/{key}", "/v1/identities/..%2F..%2Fetc%2Fpasswd", 404},
+           {"/v1/identities/{key}", "/v1/identities/%2E%2E", 404},
+           {"/v1/events/{seq}", "/v1/events/..%2F1", 400},
+           {"/v1/health", "/v1/../v1/health", 400},
+           {"/v1/tokens/{id}", "/v1/tokens/../../etc", 400}}) {
+    auto r =
+        Call(port(), route == "/v1/tokens/{id}" ? "DELETE" : "GET", route, target, tok("admin"));
+    EXPECT_EQ(r.status, status) << target << " " << r.body;
+    EXPECT_EQ(r.body.rfind("{\"error\":{\"code\":", 0), 0u) << target;
+  }
+  // Huge bodies: declared (refused before the body is read) and streamed (chunked, no length:
+  // refused once the count passes the limit). The client stops sending where the server stops
+  // reading, so the refusal is not lost to a connection reset.
+  for (const auto& [target, token, limit_code] :
+       std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"/v1/ingest", tok("ingest"), "payload_too_large"},
+           {"/v1/tokens", tok("admin"), "payload_too_large"}}) {
+    std::string out = RawExchange(
+        port(), "POST " + target + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token +
+                    "\r\nContent-Length: 3145728\r\nConnection: "
+                    "close\r\n\r\n");
+    EXPECT_NE(out.find("HTTP/1.1 413"), std::string::npos) << target << out.substr(0, 300);
+    EXPECT_NE(out.find("\"code\":\"" + limit_code + "\""), std::string::npos) << out;
+  }
+  std::string chunked = "POST /v1/ingest HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+                        tok("ingest") +
+                        "\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n";
+  std::string piece(65536, 'y');
+  for (int i = 0; i < 17; ++i) {  // 17 x 64 KiB: just past the 1 MiB limit
+    chunked += "10000\r\n" + piece + (i < 16 ? "\r\n" : "");
+  }
+  std::string raw = RawExchange(port(), chunked);
+  EXPECT_NE(raw.find("HTTP/1.1 413"), std::string::npos) << raw.substr(0, 300);
+  EXPECT_NE(raw.find("\"code\":\"payload_too_large\""), std::string::npos);
+  // Too many lines in one batch: refused as a whole before anything is written.
+  std::string lines;
+  for (int i = 0; i < 1001; ++i) lines += Event("many-" + std::to_string(i), "MANY");
+  auto r3 = Call(port(), "POST", "/v1/ingest", "/v1/ingest", tok("ingest"), lines);
+  EXPECT_EQ(r3.status, 413);
+  EXPECT_EQ(ErrorCode(r3.body), "batch_too_large");
+  EXPECT_GT(calls, 100);
+  EXPECT_EQ(server_->Snapshot(), before);
+}
+
+TEST_F(ApiServerTest, HeaderLimitsAndMalformedRequestsGetJsonErrors) {
+  std::string many = "GET /v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n";
+  for (int i = 0; i < 4; ++i)
+    many += "X-Pad-" + std::to_string(i) + ": " + std::string(5000, 'p') + "\r\n";
+  std::string r1 = RawExchange(port(), many + "\r\n");
+  EXPECT_NE(r1.find("HTTP/1.1 431"), std::string::npos) << r1.substr(0, 200);
+  EXPECT_NE(r1.find("\"code\":\"headers_too_large\""), std::string::npos);
+  std::string r2 = RawExchange(
+      port(), "GET /v1/health HTTP/1.1\r\nHost: x\r\nX-Long: " + std::string(9000, 'l') +
+                  "\r\nConnection: close\r\n\r\n");
+  EXPECT_NE(r2.find("HTTP/1.1 400"), std::string::npos) << r2.substr(0, 200);
+  EXPECT_NE(r2.find("\"code\":\"malformed_request\""), std::string::npos);
+  std::string r3 =
+      RawExchange(port(), "BREW /v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_NE(r3.find("HTTP/1.1 4"), std::string::npos) << r3.substr(0, 200);
+  EXPECT_NE(r3.find("{\"error\":{\"code\":"), std::string::npos);
+  std::string r4 =
+      RawExchange(port(), "GET /" + std::string(9000, 'u') + " HTTP/1.1\r\nHost: x\r\n\r\n", 2);
+  EXPECT_NE(r4.find("HTTP/1.1 414"), std::string::npos) << r4.substr(0, 200);
+  EXPECT_NE(r4.find("\"code\":\"uri_too_long\""), std::string::npos);
+}
+
+// A request refused before its body was read must not let the body be taken for a second
+// request on the same connection (request smuggling).
+TEST_F(ApiServerTest, UnreadBodyOfARefusedRequestIsNotParsedAsARequest) {
+  std::string inner = "DELETE /v1/tokens/t-auditor HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+                      tok("admin") + "\r\n\r\n";
+  std::string outer =
+      "POST /v1/ingest HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(inner.size()) +
+      "\r\n\r\n" + inner + "GET /v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  std::string out = RawExchange(port(), outer);
+  EXPECT_NE(out.find("HTTP/1.1 401"), std::string::npos) << out;
+  EXPECT_EQ(out.find("\"revoked\":true"), std::string::npos) << out;
+  EXPECT_EQ(Call(port(), "GET", "/v1/events", "/v1/events", tok("auditor")).status, 200);
+}
+
+TEST_F(ApiServerTest, TokensCanBeManagedByAdminsOverTheApi) {
+  auto created = Call(port(), "POST", "/v1/tokens", "/v1/tokens", tok("admin"),
+                      R"({"name":"api-made","role":"investigator"})");
+  ASSERT_EQ(created.status, 201) << created.body;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(created.body, m, std::regex("\"token\":\"(nhi_[0-9a-f_]+)\"")));
+  std::string token = m[1];
+  EXPECT_EQ(Call(port(), "GET", "/v1/trace", "/v1/trace?request=NOPE", token).status, 404);
+  auto dup = Call(port(), "POST", "/v1/tokens", "/v1/tokens", tok("admin"),
+                  R"({"name":"api-made","role":"auditor"})");
+  EXPECT_EQ(dup.status, 409);
+  auto list = Call(port(), "GET", "/v1/tokens", "/v1/tokens", tok("admin"));
+  EXPECT_NE(list.body.find("\"name\":\"api-made\""), std::string::npos);
+  EXPECT_EQ(list.body.find(token.substr(21)), std::string::npos);  // never the secret
+  EXPECT_EQ(Call(port(), "DELETE", "/v1/tokens/{id}", "/v1/tokens/api-made", tok("admin")).status,
+            200);
+  EXPECT_EQ(Call(port(), "GET", "/v1/trace", "/v1/trace?request=NOPE", token).status, 401);
+  auto audit = Call(port(), "GET", "/v1/audit", "/v1/audit?limit=1000", tok("auditor"));
+  EXPECT_NE(
+      audit.body.find("\"token_name\":\"t-admin\",\"role\":\"admin\",\"action\":\"token.revoke\""),
+      std::string::npos)
+      << audit.body;
+}
+
+TEST_F(ApiServerTest, ZZResponsesMatchTheOpenApiDocument) {
+  ASSERT_NE(g_record, nullptr);
+  TempDir dir;
+  std::string path = dir.File("responses.jsonl");
+  {
+    std::lock_guard lock(g_record_mu);
+    std::ofstream(path) << *g_record;
+    EXPECT_GT(g_record->size(), 10000u);
+  }
+  auto r = testing::RunProcess({"/usr/bin/python3",
+                                std::string(NHITRACE_SOURCE_DIR) + "/tests/api/check_openapi.py",
+                                std::string(NHITRACE_SOURCE_DIR) + "/docs/api/openapi.yaml", path});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+}
+
+TEST(ApiLimitsTest, PerTokenRateLimitGives429WithRetryAfter) {
+  ServeProcess s({"--rate-limit", "0.5", "--rate-burst", "3"});
+  int ok = 0, limited = 0;
+  Reply last;
+  for (int i = 0; i < 6; ++i) {
+    auto r = Call(s.port(), "GET", "/v1/events", "/v1/events", s.token("auditor"));
+    if (r.status == 200) ++ok;
+    if (r.status == 429) {
+      ++limited;
+      last = r;
+    }
+  }
+  EXPECT_EQ(ok, 3);
+  EXPECT_EQ(limited, 3);
+  EXPECT_EQ(ErrorCode(last.body), "rate_limited");
+  EXPECT_EQ(last.headers.count("Retry-After"), 1u);
+  // Another token has its own bucket.
+  EXPECT_EQ(Call(s.port(), "GET", "/v1/events", "/v1/events", s.token("admin")).status, 200);
+  EXPECT_EQ(s.Stop(), 0);
+}
+
+TEST(ApiLimitsTest, SilentClientIsDisconnectedAfterTheReadTimeout) {
+  ServeProcess s({"--read-timeout", "1"});
+  // Half a request line, then nothing: the server must hang up by itself (RawExchange gives up
+  // after 10 s, which would leave `out` empty and the connection open).
+  auto start = std::chrono::steady_clock::now();
+  std::string out = RawExchange(s.port(), "GET /v1/hea", 10);
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_LT(secs, 8.0) << out;
+  EXPECT_EQ(Call(s.port(), "GET", "/v1/health", "/v1/health", "").status, 200);
+  EXPECT_EQ(s.Stop(), 0);
+}
+
+TEST(ApiTlsTest, ServesHttpsWithTheGivenCertificate) {
+  TempDir dir;
+  auto gen = testing::RunProcess({"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                                  "ec_paramgen_curve:P-256", "-nodes", "-days", "1", "-subj",
+                                  "/CN=127.0.0.1", "-keyout", dir.File("key.pem"), "-out",
+                                  dir.File("cert.pem")});
+  if (gen.exit_code != 0) GTEST_SKIP() << "no openssl command: " << gen.err;
+  ServeProcess s({"--tls-cert", dir.File("cert.pem"), "--tls-key", dir.File("key.pem")});
+  httplib::SSLClient c("127.0.0.1", s.port());
+  c.set_ca_cert_path(dir.File("cert.pem").c_str());
+  c.enable_server_certificate_verification(false);
+  auto r = c.Get("/v1/health");
+  ASSERT_TRUE(r) << httplib::to_string(r.error());
+  EXPECT_EQ(r->status, 200);
+  // Plain HTTP to the TLS port is not served.
+  EXPECT_EQ(Call(s.port(), "GET", "/v1/health", "/v1/health", "").status, 0);
+  EXPECT_EQ(s.Stop(), 0);
+}
+
+// SIGTERM in the middle of ingest load: every batch the server acknowledged is stored after a
+// restart, and the ledger verifies.
+TEST(ApiShutdownTest, SigtermMidLoadLosesNothingAcknowledged) {
+  auto s = std::make_unique<ServeProcess>(std::vector<std::string>{"--rate-limit", "0"});
+  const int kClients = 4, kLines = 300;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<std::string> acked;
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < kClients; ++c) {
+    clients.emplace_back([&, c] {
+      for (int b = 0; !stop; ++b) {
+        std::string key = "load-" + std::to_string(c) + "-" + std::to_string(b);
+        std::string body;
+        for (int i = 0; i < kLines; ++i) body += Event(key + "-" + std::to_string(i), key);
+        httplib::Client cl("127.0.0.1", s->port());
+        cl.set_read_timeout(60, 0);
+        auto r = cl.Post("/v1/ingest", {{"Authorization", "Bearer " + s->token("ingest")}}, body,
+                         "application/x-ndjson");
+        if (!r) break;  // the server is gone
+        if (r->status != 200) continue;
+        std::lock_guard lock(mu);
+        EXPECT_NE(r->body.find("\"accepted\":" + std::to_string(kLines)), std::string::npos)
+            << r->body;
+        acked.push_back(key);
+        cv.notify_all();
+      }
+    });
+  }
+  {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return acked.size() >= 6; });
+  }
+  s->child().Kill(SIGTERM);
+  int code = s->child().Wait();
+  stop = true;
+  for (auto& t : clients) t.join();
+  EXPECT_EQ(code, 0);
+  std::string store = s->store();
+  auto v = RunNhitrace(store, {"verify"});
+  EXPECT_EQ(v.exit_code, 0) << v.out << v.err;
+  auto all = RunNhitrace(store, {"events", "--json", "--limit", "10000000"});
+  ASSERT_EQ(all.exit_code, 0);
+  for (const auto& key : acked) {
+    size_t n = 0;
+    for (size_t p = 0;
+         (p = all.out.find("\"correlation_key\":\"" + key + "\"", p)) != std::string::npos; ++p) {
+      ++n;
+    }
+    EXPECT_EQ(n, static_cast<size_t>(kLines)) << key;
+  }
+  EXPECT_GE(acked.size(), 6u);
+  // The store serves again after the restart.
+  auto audit = RunNhitrace(store, {"verify", "--json"});
+  EXPECT_NE(audit.out.find("\"ok\":true"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace nhitrace::api
