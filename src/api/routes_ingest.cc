@@ -10,9 +10,8 @@
 // id>"; the events accepted are attributed to the token by the api_audit rows the writer commits
 // with them (api/writer.h).
 //
-// Formats: `?format=` names the input format; this build reads "native". When the importers of
-// ingest/importer.h are built, SupportedFormats() lists theirs too and RunPipeline passes the
-// format on; nothing else here changes.
+// Formats: `?format=` names the input format: "auto" (the default: chosen from the first
+// record), "native", or one of the importers of ingest/importer.h.
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -22,6 +21,7 @@
 
 #include "api/route_groups.h"
 #include "base/file.h"
+#include "ingest/importer.h"
 #include "ingest/ingest.h"
 #include "json/writer.h"
 
@@ -31,15 +31,20 @@ namespace {
 constexpr size_t kMaxRejectionsListed = 1000;
 
 const std::vector<std::string>& SupportedFormats() {
-  static const std::vector<std::string> kFormats = {"native"};
+  static const std::vector<std::string> kFormats = [] {
+    std::vector<std::string> v = {"auto", "native"};
+    for (const auto& f : ingest::ImporterFormats()) v.push_back(f);
+    return v;
+  }();
   return kFormats;
 }
 
 // Runs the ingest pipeline for `format` over `fd`. REQUIRES: format is supported.
 Result<ingest::IngestStats> RunPipeline(const std::string& format, int fd, ledger::Ledger& ledger,
                                         const ingest::IngestOptions& options) {
-  (void)format;  // only "native" so far
-  return ingest::IngestNativeStream(fd, ledger, options);
+  ingest::IngestOptions opts = options;
+  opts.format = format;
+  return ingest::IngestFd(fd, ledger, opts);
 }
 
 Status WriteAll(int fd, std::string_view data) {
@@ -55,7 +60,7 @@ Status WriteAll(int fd, std::string_view data) {
 }
 
 ApiResponse Ingest(RequestContext& rc) {
-  std::string format = rc.Query("format") ? *rc.Query("format") : "native";
+  std::string format = rc.Query("format") ? *rc.Query("format") : "auto";
   const auto& formats = SupportedFormats();
   if (std::find(formats.begin(), formats.end(), format) == formats.end()) {
     json::JsonWriter d;
@@ -130,9 +135,16 @@ ApiResponse Ingest(RequestContext& rc) {
   json::JsonWriter w;
   w.BeginObject();
   w.Key("request_id").String(rc.request_id());
-  w.Key("format").String(format);
+  w.Key("format").String(stats.format.empty() ? format : stats.format);
+  w.Key("framing").String(stats.framing);
   w.Key("lines").Uint(stats.lines);
   w.Key("blank").Uint(stats.blank);
+  w.Key("records").Uint(stats.records);
+  w.Key("mapped").Uint(stats.mapped);
+  w.Key("ignored").Uint(stats.ignored);
+  w.Key("ignored_by_name").BeginObject();
+  for (const auto& [name, n] : stats.ignored_by_name) w.Key(SanitizeUtf8(name)).Uint(n);
+  w.EndObject();
   w.Key("accepted").Uint(stats.accepted);
   w.Key("duplicate").Uint(stats.duplicate);
   w.Key("quarantined").Uint(stats.quarantined);
