@@ -68,9 +68,9 @@ struct ParamValue {
 struct ParamSchema {
   std::string_view name;
   ParamValue::Type type;
-  std::string_view default_value;       // as it would be written in YAML ("72h", "3", "false")
+  std::string_view default_value;         // as it would be written in YAML ("72h", "3", "false")
   std::vector<std::string_view> choices;  // kChoice only
-  int64_t min = 0;                      // kInteger only: the smallest accepted value
+  int64_t min = 0;                        // kInteger only: the smallest accepted value
   std::string_view help;
 };
 
@@ -134,8 +134,8 @@ struct Approvals {
   // A requester never approves (or decides) their own request.
   bool segregation_of_duties = true;
   // An override of a denial must be accepted by a member of one of these roles, who is not the
-  // person overriding. Empty `control_owner_roles`: no control owner is required.
-  bool override_requires_control_owner = true;
+  // person overriding. Set by `approvals.override` (true by default once that key is written).
+  bool override_requires_control_owner = false;
   std::vector<std::string> control_owner_roles;
 
   // The roles `actor` is a member of, sorted.
@@ -160,12 +160,12 @@ struct Escalation {
 struct Policy {
   // Set by LoadPolicy / PublishPolicy; 0 / empty for a document that was only parsed.
   uint64_t version = 0;
-  uint64_t seq = 0;           // the ledger event that published it
-  int64_t published_ns = 0;   // that event's time
-  std::string published_by;   // its actor
+  uint64_t seq = 0;          // the ledger event that published it
+  int64_t published_ns = 0;  // that event's time
+  std::string published_by;  // its actor
 
-  std::string id;     // `id:` of the document
-  std::string title;  // `title:`, or ""
+  std::string id;              // `id:` of the document
+  std::string title;           // `title:`, or ""
   std::string hash;            // "sha256:<hex>" of the document bytes
   std::string canonical_hash;  // "sha256:<hex>" of canonical_json
   std::string document;        // the YAML bytes, exactly as published
@@ -240,7 +240,7 @@ Result<PublishResult> PublishPolicy(ledger::Ledger& ledger, std::string_view yam
 // One difference between two documents, by path: added (+), removed (-) or changed (~).
 struct DiffEntry {
   char op = '~';
-  std::string path;  // "rules.identity-dormant.period", "authoritative.issuance[1]"
+  std::string path;           // "rules.identity-dormant.period", "authoritative.issuance[1]"
   std::string before, after;  // compact JSON of the values ("" for the absent side)
 };
 // The differences between the canonical documents of `a` and `b`, in path order. Lists are
