@@ -58,6 +58,7 @@ std::string FormatDuration(int64_t ns) {
   std::string out;
   int64_t rest = ns;
   for (const Unit& u : kUnits) {
+    if (u.name == 'w') continue;  // "90d" reads better than "12w6d"
     if (u.name == 's') break;
     if (rest >= u.ns) {
       out += std::to_string(rest / u.ns) + u.name;

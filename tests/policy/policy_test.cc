@@ -96,7 +96,8 @@ TEST(DurationTest, ParsesAndFormats) {
     ASSERT_TRUE(back.ok()) << FormatDuration(c.ns);
     EXPECT_EQ(*back, c.ns);
   }
-  EXPECT_EQ(FormatDuration(90LL * 86400 * 1'000'000'000), "12w6d");
+  EXPECT_EQ(FormatDuration(90LL * 86400 * 1'000'000'000), "90d");
+  EXPECT_EQ(FormatDuration(14LL * 86400 * 1'000'000'000 + 1'000'000'000), "14d1s");
   EXPECT_EQ(FormatDuration(1'500'000'000), "1.5s");
   for (const char* bad : {"", "72", "h", "1x", "-1d", "1.5h", "30m1h", "1h1h", "1 h", "5000000w"}) {
     EXPECT_FALSE(ParseDuration(bad).ok()) << bad;
