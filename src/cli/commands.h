@@ -17,5 +17,9 @@ void RegisterLedgerCommands(CLI::App& app, Context& ctx,
 void RegisterEventCommands(CLI::App& app, Context& ctx, int* exit_code);  // show events quarantine
 void RegisterTraceCommands(CLI::App& app, Context& ctx,
                            int* exit_code);  // trace identities rebuild
+void RegisterPolicyCommands(CLI::App& app, Context& ctx,
+                            int* exit_code);  // policy publish|list|show|diff
+void RegisterReconcileCommands(CLI::App& app, Context& ctx,
+                               int* exit_code);  // reconcile findings replay
 
 }  // namespace nhitrace::cli
