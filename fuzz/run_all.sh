@@ -29,6 +29,7 @@ all_targets=(
   okta_fuzz
   entra_fuzz
   api_request_fuzz
+  policy_fuzz
 )
 targets=("${@:-${all_targets[@]}}")
 
@@ -46,6 +47,7 @@ flags() {
     cloudtrail_fuzz) echo "-max_len=8192 -dict=$root/fuzz/cloudtrail.dict" ;;
     vault_fuzz | k8s_audit_fuzz) echo "-max_len=8192 -dict=$root/fuzz/audit.dict" ;;
     api_request_fuzz) echo "-max_len=4096 -dict=$root/fuzz/json.dict" ;;
+    policy_fuzz) echo "-max_len=8192 -dict=$root/fuzz/yaml.dict" ;;
     *) echo "unknown target $1" >&2; return 1 ;;
   esac
 }

@@ -12,6 +12,7 @@
 #include "ingest/importer.h"
 #include "ingest/ingest.h"
 #include "json/writer.h"
+#include "reconcile/engine.h"
 
 namespace nhitrace::cli {
 namespace {
@@ -23,6 +24,7 @@ struct IngestArgs {
   size_t max_line_bytes = 1 << 20;
   bool json = false;
   bool quiet = false;
+  bool no_reconcile = false;
 };
 
 std::string SummaryJson(const std::string& source, const ingest::IngestStats& s, double secs) {
@@ -63,6 +65,7 @@ int Run(Context& ctx, const IngestArgs& a) {
     return kExitUsage;
   }
   ctx.set_read_mostly(false);
+  ctx.set_reconcile(!a.no_reconcile);
   auto ledger = ctx.OpenLedger(true);
   if (!ledger.ok()) {
     PrintError(ledger.status());
@@ -88,7 +91,23 @@ int Run(Context& ctx, const IngestArgs& a) {
   opts.format = a.format;
   opts.max_line_bytes = a.max_line_bytes;
   bool bar_shown = false;
+  // After each durable commit, the reconciliation engine looks at what it touched and records
+  // its findings in a batch of their own (docs/reconcile.md).
+  Status reconcile_status;
+  reconcile::PassStats reconciled;
   opts.on_commit = [&](const ingest::IngestStats& s) {
+    if (reconcile::Engine* engine = ctx.reconciler(); engine && reconcile_status.ok()) {
+      auto r = engine->RunIncremental();
+      if (r.ok()) {
+        reconciled.opened += r->opened;
+        reconciled.updated += r->updated;
+        reconciled.resolved += r->resolved;
+        reconciled.open_total = r->open_total;
+        reconciled.skipped = r->skipped;
+      } else {
+        reconcile_status = r.status();
+      }
+    }
     if (mode == "lines") {
       std::fprintf(stderr,
                    "progress lines=%llu accepted=%llu duplicate=%llu quarantined=%llu "
@@ -163,6 +182,19 @@ int Run(Context& ctx, const IngestArgs& a) {
     if (s.quarantined > 0) {
       std::printf("quarantined records are kept with their bytes: nhitrace quarantine\n");
     }
+    if (ctx.reconciler() && !reconciled.skipped && reconcile_status.ok()) {
+      std::printf("reconcile: %llu opened, %llu updated, %llu resolved; %llu open findings\n",
+                  static_cast<unsigned long long>(reconciled.opened),
+                  static_cast<unsigned long long>(reconciled.updated),
+                  static_cast<unsigned long long>(reconciled.resolved),
+                  static_cast<unsigned long long>(reconciled.open_total));
+    }
+  }
+  if (!reconcile_status.ok()) {
+    PrintError(
+        reconcile_status.WithContext("reconcile (the events are committed; run "
+                                     "`nhitrace reconcile`)"));
+    return kExitError;
   }
   return s.quarantined > 0 ? kExitQuarantined : kExitOk;
 }
@@ -187,6 +219,9 @@ void RegisterIngest(CLI::App& app, Context& ctx, int* exit_code) {
       ->capture_default_str();
   cmd->add_flag("--json", args->json, "Print the summary as JSON");
   cmd->add_flag("--quiet", args->quiet, "Do not print each quarantined line");
+  cmd->add_flag("--no-reconcile", args->no_reconcile,
+                "Do not run the reconciliation rules after each commit (`nhitrace reconcile` "
+                "catches up)");
   cmd->callback([&ctx, exit_code, args] { *exit_code = Run(ctx, *args); });
 }
 

@@ -9,6 +9,7 @@
 #include "correlate/derived_state.h"
 #include "correlate/trace.h"
 #include "json/writer.h"
+#include "reconcile/engine.h"
 
 namespace nhitrace::cli {
 namespace {
@@ -385,13 +386,14 @@ void RegisterTraceCommands(CLI::App& app, Context& ctx, int* exit_code) {
                        static_cast<unsigned long long>(total));
         }
       });
+      if (s.ok()) s = reconcile::Engine::RebuildTables(**store);  // policies, findings
       if (tty) std::fputs("\n", stderr);
       if (!s.ok()) {
         PrintError(s);
         *exit_code = kExitError;
         return;
       }
-      std::printf("rebuilt identities and grant chains\n");
+      std::printf("rebuilt identities, grant chains, policies and findings\n");
       *exit_code = kExitOk;
     });
   }

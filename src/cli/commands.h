@@ -20,5 +20,9 @@ void RegisterTraceCommands(CLI::App& app, Context& ctx,
 void RegisterServe(CLI::App& app, Context& ctx, int* exit_code);
 void RegisterTokenCommands(CLI::App& app, Context& ctx,
                            int* exit_code);  // token create list revoke
+void RegisterPolicyCommands(CLI::App& app, Context& ctx,
+                            int* exit_code);  // policy publish|list|show|diff
+void RegisterReconcileCommands(CLI::App& app, Context& ctx,
+                               int* exit_code);  // reconcile findings replay
 
 }  // namespace nhitrace::cli

@@ -47,8 +47,12 @@ Result<std::unique_ptr<ledger::Ledger>> Context::OpenLedger(bool need_signer) {
   }
   NHI_ASSIGN_OR_RETURN(auto store, OpenStoreOnly());
   NHI_ASSIGN_OR_RETURN(auto l, ledger::Ledger::Open(std::move(store), std::move(signer), clock_));
+  engine_.reset();
   derived_ = std::make_unique<correlate::DerivedState>(l->store());
   l->AddObserver(derived_.get());
+  policy_index_ = std::make_unique<policy::PolicyIndex>(l->store());
+  l->AddObserver(policy_index_.get());
+  if (reconcile_) engine_ = std::make_unique<reconcile::Engine>(*l);
   return l;
 }
 

@@ -9,16 +9,19 @@
 #include "base/time.h"
 #include "correlate/derived_state.h"
 #include "ledger/ledger.h"
+#include "policy/policy_index.h"
+#include "reconcile/engine.h"
 
 namespace nhitrace::cli {
 
 // Process exit statuses (documented in docs/cli.md).
 enum ExitCode : int {
   kExitOk = 0,
-  kExitError = 1,         // the command failed (message on stderr)
-  kExitUsage = 2,         // bad command line
-  kExitQuarantined = 3,   // ingest finished, but some records were quarantined
-  kExitVerifyFailed = 4,  // verify found the store altered
+  kExitError = 1,          // the command failed (message on stderr)
+  kExitUsage = 2,          // bad command line
+  kExitQuarantined = 3,    // ingest finished, but some records were quarantined
+  kExitVerifyFailed = 4,   // verify found the store altered
+  kExitReplayDiffers = 5,  // replay: the rule says something else than the finding recorded
 };
 
 struct GlobalOptions {
@@ -39,7 +42,8 @@ class Context {
 
   // Opens the ledger. With `need_signer` the signing key is loaded (appending, signing new
   // checkpoints); otherwise the key is loaded only if present and readable. The derived state
-  // (identities, grant chains) is attached, so appends keep it current.
+  // (identities, grant chains), the policy index and (unless set_reconcile(false)) the
+  // reconciliation engine are attached, so appends keep them current.
   Result<std::unique_ptr<ledger::Ledger>> OpenLedger(bool need_signer);
   // Whether stores opened from now on are memory-mapped for reads (default true; ingest
   // turns it off to keep its memory bounded).
@@ -49,9 +53,17 @@ class Context {
 
   const Clock& clock() const { return clock_; }
 
+  // Whether OpenLedger attaches the reconciliation engine (default true).
+  void set_reconcile(bool v) { reconcile_ = v; }
+  // The engine attached by the last OpenLedger, or null. Call RunIncremental after a commit.
+  reconcile::Engine* reconciler() { return engine_.get(); }
+
  private:
   const Clock& clock_;
   std::unique_ptr<correlate::DerivedState> derived_;
+  std::unique_ptr<policy::PolicyIndex> policy_index_;
+  std::unique_ptr<reconcile::Engine> engine_;
+  bool reconcile_ = true;
   bool read_mostly_ = true;
 };
 

@@ -29,6 +29,8 @@ int main(int argc, char** argv) {
   cli::RegisterTraceCommands(app, ctx, &exit_code);
   cli::RegisterServe(app, ctx, &exit_code);
   cli::RegisterTokenCommands(app, ctx, &exit_code);
+  cli::RegisterPolicyCommands(app, ctx, &exit_code);
+  cli::RegisterReconcileCommands(app, ctx, &exit_code);
   for (auto* sub : app.get_subcommands({})) sub->fallthrough();
 
   try {

@@ -180,6 +180,84 @@ struct ApiAuditRow {
   uint64_t event_count = 0;
   std::string detail = "{}";  // JSON object
   friend bool operator==(const ApiAuditRow&, const ApiAuditRow&) = default;
+// Policies, findings and what reconciliation keeps (policy/, reconcile/). All of it is folded
+// from ledger events of kind policy, finding, approval and case, or recomputed by a full
+// reconciliation pass, so it can be rebuilt (`nhitrace rebuild`).
+
+// A published policy version (its document is the raw record of event `seq`).
+struct PolicyRow {
+  uint64_t version = 0;
+  uint64_t seq = 0;
+  std::string policy_id;
+  std::string hash;            // "sha256:<hex>" of the document bytes
+  std::string canonical_hash;  // "sha256:<hex>" of its canonical JSON
+  int64_t published_ns = 0;
+  std::string published_by;
+  std::string note;
+  friend bool operator==(const PolicyRow&, const PolicyRow&) = default;
+};
+
+// The latest revision of a finding (docs/reconcile.md). `doc` is the attributes of the finding
+// event of that revision; the other columns repeat parts of it for lookups.
+struct FindingRow {
+  std::string id;
+  std::string rule_id;
+  uint32_t rule_version = 0;
+  std::string subject_type;  // identity | credential | grant | approver
+  std::string subject;
+  std::string status;  // open | resolved
+  std::string severity;
+  uint64_t policy_version = 0;
+  std::string policy_hash;
+  std::string identity_key;     // empty = NULL
+  std::string correlation_key;  // empty = NULL
+  int64_t first_seen_ns = 0;
+  int64_t last_seen_ns = 0;
+  uint64_t evidence_count = 0;
+  uint64_t horizon = 0;  // the evidence considered: events with seq <= horizon
+  int64_t as_of_ns = 0;
+  uint32_t revision = 0;
+  uint64_t seq = 0;        // the finding event of this revision
+  int64_t opened_ns = 0;   // time of the event that (last) opened it
+  int64_t updated_ns = 0;  // time of the event of this revision
+  std::string doc;
+  friend bool operator==(const FindingRow&, const FindingRow&) = default;
+};
+
+// A filter over findings; empty fields do not filter. Ordered by id.
+struct FindingQuery {
+  std::string rule_id;
+  std::vector<std::string> severities;  // any of these
+  std::string status;                   // open | resolved
+  size_t limit = SIZE_MAX >> 1;
+};
+
+// An exception or override decision read from an approval or case event (reconcile/).
+struct DecisionRow {
+  uint64_t seq = 0;
+  std::string kind;  // exception | override
+  int64_t time_ns = 0;
+  std::string actor;            // empty = NULL
+  std::string identity_key;     // empty = NULL
+  std::string correlation_key;  // empty = NULL
+  std::optional<int64_t> expires_ns;
+  friend bool operator==(const DecisionRow&, const DecisionRow&) = default;
+};
+
+// Exactly one of the fields (the others empty); ordered by time, then seq.
+struct DecisionQuery {
+  std::string identity_key;
+  std::string correlation_key;
+  std::string actor;
+  std::string kind;  // additionally restricts to one kind
+};
+
+// When an evaluation unit must be looked at again although no new evidence names it (an SLA
+// or a dormancy period runs out).
+struct ScheduleRow {
+  std::string unit;  // "group:<canonical key>", "grant:<request id>", "approver:<actor>"
+  int64_t due_ns = 0;
+  friend bool operator==(const ScheduleRow&, const ScheduleRow&) = default;
 };
 
 class WriteTxn {
@@ -210,6 +288,16 @@ class WriteTxn {
   virtual Status ClearDerived() = 0;
   // Node hashes as of this transaction (level 0 = leaf hashes of events).
   virtual tlog::NodeReader& nodes() = 0;
+
+  // Policies, findings and reconciliation state (all insert or replace).
+  virtual Status PutPolicy(const PolicyRow& row) = 0;
+  virtual Status PutFinding(const FindingRow& row) = 0;
+  virtual Status PutDecision(const DecisionRow& row) = 0;
+  virtual Status PutSchedule(const ScheduleRow& row) = 0;
+  virtual Status DeleteSchedule(std::string_view unit) = 0;
+  virtual Status ClearSchedule() = 0;
+  // Deletes policies, findings, decisions and the schedule (before a rebuild).
+  virtual Status ClearReconcile() = 0;
 
   // Makes every write durable (fsync'd, per StoreOptions::durable) or fails and rolls back.
   virtual Status Commit() = 0;
@@ -299,6 +387,31 @@ class Store {
   virtual Result<std::vector<ApiAuditRow>> ListApiAudit(int64_t after_id, size_t limit) = 0;
   // The audit row of the commit that appended event `seq`, if it came through the API.
   virtual Result<std::optional<ApiAuditRow>> ApiAuditForSeq(uint64_t seq) = 0;
+  // Calls `fn` for each event whose identity column is `identity_key`, ordered by kind, time and
+  // seq, until it returns non-OK (streamed: any number of events in bounded memory).
+  virtual Status ScanEventsOfIdentity(std::string_view identity_key,
+                                      const std::function<Status(const EventRow&)>& fn) = 0;
+
+  // Policies. Reads see the open write transaction's writes.
+  virtual Result<std::optional<PolicyRow>> GetPolicy(uint64_t version) = 0;
+  virtual Result<std::optional<PolicyRow>> LatestPolicy() = 0;
+  virtual Result<std::vector<PolicyRow>> ListPolicies() = 0;  // by version
+
+  // Findings.
+  virtual Result<std::optional<FindingRow>> GetFinding(std::string_view id) = 0;
+  // Every finding (of any rule) about one subject, by id.
+  virtual Result<std::vector<FindingRow>> ListFindingsForSubject(std::string_view subject_type,
+                                                                 std::string_view subject) = 0;
+  virtual Result<std::vector<FindingRow>> QueryFindings(const FindingQuery& query) = 0;
+  virtual Status ScanFindings(const std::function<Status(const FindingRow&)>& fn) = 0;
+
+  // Exception and override decisions.
+  virtual Result<std::vector<DecisionRow>> ListDecisions(const DecisionQuery& query) = 0;
+  virtual Status ScanDecisions(const std::function<Status(const DecisionRow&)>& fn) = 0;
+
+  // Schedule entries due at or before `until_ns`, earliest first, at most `limit`.
+  virtual Result<std::vector<ScheduleRow>> ListDue(int64_t until_ns, size_t limit) = 0;
+  virtual Status ScanSchedule(const std::function<Status(const ScheduleRow&)>& fn) = 0;  // by unit
 };
 
 // Opens (or with options.create, creates) the store at options.path, choosing the backend by

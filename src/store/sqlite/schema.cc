@@ -149,6 +149,74 @@ CREATE TABLE api_audit (
 );
 CREATE INDEX api_audit_by_seq ON api_audit(first_seq) WHERE first_seq IS NOT NULL;
 )sql"},
+    {4, "policies, findings, exception/override decisions and the reconciliation schedule", R"sql(
+-- Folded from ledger events and rebuildable (`nhitrace rebuild`): policy versions from events of
+-- kind policy, findings from events of kind finding (the latest revision of each), decisions
+-- from approval and case events that carry attributes.decision. The schedule is what the last
+-- reconciliation pass left to look at again; a full pass recomputes it.
+
+-- One row per published policy version; the document is the raw record of event `seq`.
+CREATE TABLE policies (
+  version        INTEGER PRIMARY KEY,
+  seq            INTEGER NOT NULL,
+  policy_id      TEXT NOT NULL,
+  hash           TEXT NOT NULL,
+  canonical_hash TEXT NOT NULL,
+  published_ns   INTEGER NOT NULL,
+  published_by   TEXT NOT NULL,
+  note           TEXT NOT NULL
+);
+
+-- The latest revision of every finding; `doc` is its finding event's attributes.
+CREATE TABLE findings (
+  id              TEXT PRIMARY KEY,
+  rule_id         TEXT NOT NULL,
+  rule_version    INTEGER NOT NULL,
+  subject_type    TEXT NOT NULL,
+  subject         TEXT NOT NULL,
+  status          TEXT NOT NULL,
+  severity        TEXT NOT NULL,
+  policy_version  INTEGER NOT NULL,
+  policy_hash     TEXT NOT NULL,
+  identity_key    TEXT,
+  correlation_key TEXT,
+  first_seen_ns   INTEGER NOT NULL,
+  last_seen_ns    INTEGER NOT NULL,
+  evidence_count  INTEGER NOT NULL,
+  horizon         INTEGER NOT NULL,
+  as_of_ns        INTEGER NOT NULL,
+  revision        INTEGER NOT NULL,
+  seq             INTEGER NOT NULL,
+  opened_ns       INTEGER NOT NULL,
+  updated_ns      INTEGER NOT NULL,
+  doc             TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX findings_by_subject ON findings(subject_type, subject);
+CREATE INDEX findings_by_rule ON findings(rule_id, status);
+
+-- Exceptions and overrides, by the event that recorded them.
+CREATE TABLE reconcile_decisions (
+  seq             INTEGER PRIMARY KEY,
+  kind            TEXT NOT NULL,
+  time_ns         INTEGER NOT NULL,
+  actor           TEXT,
+  identity_key    TEXT,
+  correlation_key TEXT,
+  expires_ns      INTEGER
+);
+CREATE INDEX reconcile_decisions_by_actor ON reconcile_decisions(actor) WHERE actor IS NOT NULL;
+CREATE INDEX reconcile_decisions_by_identity ON reconcile_decisions(identity_key)
+  WHERE identity_key IS NOT NULL;
+CREATE INDEX reconcile_decisions_by_correlation ON reconcile_decisions(correlation_key)
+  WHERE correlation_key IS NOT NULL;
+
+-- Evaluation units to look at again at due_ns without new evidence (deadlines of time rules).
+CREATE TABLE reconcile_schedule (
+  unit   TEXT PRIMARY KEY,
+  due_ns INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX reconcile_schedule_by_due ON reconcile_schedule(due_ns);
+)sql"},
 };
 
 }  // namespace

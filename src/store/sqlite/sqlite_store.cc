@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "base/file.h"
+#include "store/sqlite/reconcile_tables.h"
 #include "store/sqlite/schema.h"
 #include "store/sqlite/sqlite_handle.h"
 
@@ -493,6 +494,45 @@ class SqliteStore final : public Store {
 
   Result<std::unique_ptr<WriteTxn>> BeginWrite() override;
 
+  // Policies, findings and reconciliation state: store/sqlite/reconcile_tables.cc.
+  Status ScanEventsOfIdentity(std::string_view identity_key,
+                              const std::function<Status(const EventRow&)>& fn) override {
+    return reconcile_.ScanEventsOfIdentity(identity_key, [&](const Statement& st) -> Status {
+      NHI_ASSIGN_OR_RETURN(EventRow row, ReadEventRow(st));
+      return fn(row);
+    });
+  }
+  Result<std::optional<PolicyRow>> GetPolicy(uint64_t version) override {
+    return reconcile_.GetPolicy(version);
+  }
+  Result<std::optional<PolicyRow>> LatestPolicy() override { return reconcile_.LatestPolicy(); }
+  Result<std::vector<PolicyRow>> ListPolicies() override { return reconcile_.ListPolicies(); }
+  Result<std::optional<FindingRow>> GetFinding(std::string_view id) override {
+    return reconcile_.GetFinding(id);
+  }
+  Result<std::vector<FindingRow>> ListFindingsForSubject(std::string_view subject_type,
+                                                         std::string_view subject) override {
+    return reconcile_.ListFindingsForSubject(subject_type, subject);
+  }
+  Result<std::vector<FindingRow>> QueryFindings(const FindingQuery& query) override {
+    return reconcile_.QueryFindings(query);
+  }
+  Status ScanFindings(const std::function<Status(const FindingRow&)>& fn) override {
+    return reconcile_.ScanFindings(fn);
+  }
+  Result<std::vector<DecisionRow>> ListDecisions(const DecisionQuery& query) override {
+    return reconcile_.ListDecisions(query);
+  }
+  Status ScanDecisions(const std::function<Status(const DecisionRow&)>& fn) override {
+    return reconcile_.ScanDecisions(fn);
+  }
+  Result<std::vector<ScheduleRow>> ListDue(int64_t until_ns, size_t limit) override {
+    return reconcile_.ListDue(until_ns, limit);
+  }
+  Status ScanSchedule(const std::function<Status(const ScheduleRow&)>& fn) override {
+    return reconcile_.ScanSchedule(fn);
+  }
+
   // Used by the reader and the write transaction. Node (L, i) lives in the row of the leaf
   // that completed it, k = ((i + 1) << L) - 1: level 0 is that row's leaf_hash, level L >= 1 the
   // L-th hash of its tree_nodes.
@@ -540,6 +580,7 @@ class SqliteStore final : public Store {
   Statement find_source_, insert_event_, insert_raw_, insert_cp_, insert_q_, set_meta_,
       put_identity_key_, recanonicalize_, put_link_, put_grant_, insert_api_token_,
       revoke_api_token_, insert_api_audit_;
+  ReconcileTables reconcile_;
 
  private:
   Status Migrate();
@@ -788,6 +829,16 @@ class SqliteWriteTxn final : public WriteTxn {
 
   tlog::NodeReader& nodes() override { return reader_; }
 
+  Status PutPolicy(const PolicyRow& row) override { return s_->reconcile_.PutPolicy(row); }
+  Status PutFinding(const FindingRow& row) override { return s_->reconcile_.PutFinding(row); }
+  Status PutDecision(const DecisionRow& row) override { return s_->reconcile_.PutDecision(row); }
+  Status PutSchedule(const ScheduleRow& row) override { return s_->reconcile_.PutSchedule(row); }
+  Status DeleteSchedule(std::string_view unit) override {
+    return s_->reconcile_.DeleteSchedule(unit);
+  }
+  Status ClearSchedule() override { return s_->reconcile_.ClearSchedule(); }
+  Status ClearReconcile() override { return s_->reconcile_.ClearAll(); }
+
   Status Commit() override {
     if (done_) return FailedPreconditionError("transaction already finished");
     Status s = Exec(s_->db(), "COMMIT");
@@ -932,7 +983,7 @@ Status SqliteStore::PrepareAll() {
   for (Item& it : items) {
     NHI_ASSIGN_OR_RETURN(*it.s, Statement::Prepare(db_.get(), it.sql));
   }
-  return OkStatus();
+  return reconcile_.Prepare(db_.get());
 }
 
 Status SqliteStore::Init(const StoreOptions& options) {
