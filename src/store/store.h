@@ -180,6 +180,8 @@ struct ApiAuditRow {
   uint64_t event_count = 0;
   std::string detail = "{}";  // JSON object
   friend bool operator==(const ApiAuditRow&, const ApiAuditRow&) = default;
+};
+
 // Policies, findings and what reconciliation keeps (policy/, reconcile/). All of it is folded
 // from ledger events of kind policy, finding, approval and case, or recomputed by a full
 // reconciliation pass, so it can be rebuilt (`nhitrace rebuild`).
