@@ -23,7 +23,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto p = policy::ParsePolicy(s, "policy");
   if (!p.ok()) {
     FUZZ_CHECK(p.status().code() == StatusCode::kInvalidArgument);
-    const std::string& m = p.status().message();
+    const std::string m = p.status().message();  // a copy: status() returns a temporary
     FUZZ_CHECK(m.rfind("policy:", 0) == 0, "error without position: " + m);
     size_t a = 7, b = m.find(':', a);
     FUZZ_CHECK(b != std::string::npos && b > a, "no line: " + m);
