@@ -90,7 +90,11 @@ for t in "${targets[@]}"; do
   dir=$out/$t
   rm -rf "$dir/corpus" "$dir/artifacts" "$dir/fuzz.log"
   mkdir -p "$dir/corpus" "$dir/artifacts"
-  cp -R "fuzz/corpus/$t/." "$dir/corpus/"
+  if [[ -d fuzz/corpus/$t ]]; then
+    cp -R "fuzz/corpus/$t/." "$dir/corpus/"
+  else
+    echo "$t: no seed corpus in fuzz/corpus/$t (starting empty)"
+  fi
   # shellcheck disable=SC2046
   if "$bin/$t" $(flags "$t") -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 \
       -print_final_stats=1 -artifact_prefix="$dir/artifacts/" "$dir/corpus" \
