@@ -21,7 +21,8 @@
 
 namespace simdjson::dom {
 class element;
-}
+class parser;
+}  // namespace simdjson::dom
 
 namespace nhitrace::event {
 
@@ -80,5 +81,11 @@ struct DecodedLeaf {
 // Any deviation (a changed byte, non-canonical form, a field the schema does not have) is
 // kDataLoss naming the problem.
 Result<DecodedLeaf> DecodeLeaf(std::string_view leaf);
+// The same with a parser the caller keeps (no allocation per leaf) and, when `check_canonical`
+// is false, without re-encoding the decoded event to compare it with the bytes: for re-reading
+// leaves already checked when they were stored (reconciliation reads every action of an
+// identity; `nhitrace verify` is what checks stored bytes).
+Result<DecodedLeaf> DecodeLeaf(std::string_view leaf, simdjson::dom::parser& parser,
+                               bool check_canonical);
 
 }  // namespace nhitrace::event

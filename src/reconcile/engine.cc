@@ -308,8 +308,12 @@ Result<PassStats> Engine::Evaluate(const std::set<std::string>& units, const pol
   std::set<std::pair<SubjectType, std::string>> visited;
   std::set<std::string> evaluated;
 
+  // Evaluation reads in one read transaction (one snapshot, locks taken once), ended before
+  // each batch of findings is written.
+  std::unique_ptr<store::ReadScope> read;
   auto flush = [&](bool last) -> Status {
     if (changes.empty() && !last) return OkStatus();
+    read.reset();
     NHI_ASSIGN_OR_RETURN(auto batch, ledger_.BeginBatch());
     const int64_t now = ledger_.clock().NowUnixNanos();
     simdjson::dom::parser parser;
@@ -356,6 +360,9 @@ Result<PassStats> Engine::Evaluate(const std::set<std::string>& units, const pol
   uint64_t done = 0;
   for (const std::string& unit : units) {
     if (progress && ++done % 256 == 0) progress(done, units.size());
+    if (!read) {
+      NHI_ASSIGN_OR_RETURN(read, store.BeginRead());
+    }
     NHI_ASSIGN_OR_RETURN(UnitResult r, EvaluateUnit(store, policy, unit, as_of));
     if (r.unit != unit) staged.schedule[unit] = std::nullopt;  // a stale name
     if (!evaluated.insert(r.unit).second) continue;
@@ -408,6 +415,9 @@ Result<PassStats> Engine::Evaluate(const std::set<std::string>& units, const pol
     if (changes.size() >= kBatchFindings) NHI_RETURN_IF_ERROR(flush(false));
   }
   if (full) {
+    if (!read) {
+      NHI_ASSIGN_OR_RETURN(read, store.BeginRead());
+    }
     // Open findings about subjects no unit covers any more (a rule gone from this build, a
     // grant or identity that no longer exists after a rebuild).
     std::vector<store::FindingRow> orphans;

@@ -7,6 +7,8 @@
 #include "correlate/derived_state.h"
 #include "correlate/identity_facts.h"
 #include "correlate/trace.h"
+#include "event/codec.h"
+#include "json/dom.h"
 #include "reconcile/internal/chain_row.h"
 
 namespace nhitrace::reconcile {
@@ -178,7 +180,11 @@ class Evaluation {
     for (KeyView& kv : idv.keys) {
       NHI_RETURN_IF_ERROR(
           store_.ScanEventsOfIdentity(kv.row.key, [&](const store::EventRow& row) -> Status {
-            NHI_ASSIGN_OR_RETURN(correlate::ChainEvent ce, correlate::DecodeEventRow(row));
+            // Stored leaves were checked when appended (and by `verify`): decode without
+            // re-encoding each one, with one parser for the whole scan.
+            NHI_ASSIGN_OR_RETURN(event::DecodedLeaf d,
+                                 event::DecodeLeaf(row.leaf, parser_, /*check_canonical=*/false));
+            correlate::ChainEvent ce{row.seq, std::move(d.event)};
             EvidenceRef ref{ce.event.time_ns, ce.seq};
             if (!idv.first_event || ref < *idv.first_event) idv.first_event = ref;
             if (ce.event.kind != event::Kind::kAction) {
@@ -210,6 +216,7 @@ class Evaluation {
   store::Store& store_;
   const policy::Policy& policy_;
   int64_t as_of_;
+  simdjson::dom::parser parser_;
   std::vector<Active> active_;
   UnitView view_;
   UnitResult result_;

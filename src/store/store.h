@@ -332,6 +332,13 @@ struct StoreOptions {
   int page_size = 65536;
 };
 
+// An open read transaction (Store::BeginRead): rolled back, which for reads only ends it, when
+// destroyed.
+class ReadScope {
+ public:
+  virtual ~ReadScope() = default;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -389,8 +396,17 @@ class Store {
   virtual Result<std::vector<ApiAuditRow>> ListApiAudit(int64_t after_id, size_t limit) = 0;
   // The audit row of the commit that appended event `seq`, if it came through the API.
   virtual Result<std::optional<ApiAuditRow>> ApiAuditForSeq(uint64_t seq) = 0;
+
+  // Starts a read transaction that lasts until the returned scope is destroyed: every read sees
+  // one snapshot, and the backend takes its locks once instead of once per statement (for
+  // passes that make many small reads). A no-op inside a write transaction.
+  // REQUIRES: no write transaction begins while the scope is open.
+  virtual Result<std::unique_ptr<ReadScope>> BeginRead() = 0;
+
   // Calls `fn` for each event whose identity column is `identity_key`, ordered by kind, time and
-  // seq, until it returns non-OK (streamed: any number of events in bounded memory).
+  // seq, until it returns non-OK (streamed: any number of events in bounded memory). The rows
+  // carry seq, leaf, kind, time_ns, source_system, source_event_id, correlation_key,
+  // identity_key and actor_id; not the hashes, tree nodes or raw id.
   virtual Status ScanEventsOfIdentity(std::string_view identity_key,
                                       const std::function<Status(const EventRow&)>& fn) = 0;
 

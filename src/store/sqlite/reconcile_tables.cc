@@ -11,6 +11,10 @@ constexpr char kFindingColumns[] =
     "id, rule_id, rule_version, subject_type, subject, status, severity, policy_version, "
     "policy_hash, identity_key, correlation_key, first_seen_ns, last_seen_ns, evidence_count, "
     "horizon, as_of_ns, revision, seq, opened_ns, updated_ns, doc";
+// What ScanEventsOfIdentity reads: not the hashes, the tree nodes or the raw id.
+constexpr char kScanColumns[] =
+    "SELECT seq, leaf, kind, time_ns, source_system, source_event_id, correlation_key, "
+    "identity_key, actor_id";
 constexpr char kDecisionColumns[] =
     "seq, kind, time_ns, actor, identity_key, correlation_key, expires_ns";
 
@@ -101,9 +105,8 @@ Status ReconcileTables::Prepare(sqlite3* db) {
       {&put_schedule_, "INSERT OR REPLACE INTO reconcile_schedule(unit, due_ns) VALUES (?1, ?2)"},
       {&delete_schedule_, "DELETE FROM reconcile_schedule WHERE unit = ?1"},
       {&scan_identity_events_,
-       "SELECT seq, leaf, leaf_hash, content_hash, kind, time_ns, ingested_ns, source_system, "
-       "source_event_id, correlation_key, identity_key, actor_id, raw_id, tree_nodes FROM events "
-       "WHERE identity_key = ?1 ORDER BY kind, time_ns, seq"},
+       std::string(kScanColumns) +
+           " FROM events WHERE identity_key = ?1 ORDER BY kind, time_ns, seq"},
       {&get_policy_, std::string("SELECT ") + kPolicyColumns + " FROM policies WHERE version = ?1"},
       {&latest_policy_,
        std::string("SELECT ") + kPolicyColumns + " FROM policies ORDER BY version DESC LIMIT 1"},
@@ -209,12 +212,10 @@ Status ReconcileTables::ScanEventsOfIdentity(
   Statement* s = &scan_identity_events_;
   Statement own;
   if (scan_busy_) {
-    NHI_ASSIGN_OR_RETURN(own, Statement::Prepare(db_,
-                                                 "SELECT seq, leaf, leaf_hash, content_hash, kind, "
-                                                 "time_ns, ingested_ns, source_system, "
-                                                 "source_event_id, correlation_key, identity_key, "
-                                                 "actor_id, raw_id, tree_nodes FROM events WHERE "
-                                                 "identity_key = ?1 ORDER BY kind, time_ns, seq"));
+    NHI_ASSIGN_OR_RETURN(
+        own, Statement::Prepare(db_, std::string(kScanColumns) +
+                                         " FROM events WHERE identity_key = ?1 ORDER BY kind, "
+                                         "time_ns, seq"));
     s = &own;
   }
   bool was_busy = scan_busy_;
@@ -224,6 +225,18 @@ Status ReconcileTables::ScanEventsOfIdentity(
   Status st = Each(*s, row_fn);
   scan_busy_ = was_busy;
   return st;
+}
+
+void ReconcileTables::ReadScanRow(const Statement& s, EventRow* r) {
+  r->seq = static_cast<uint64_t>(s.ColumnInt(0));
+  r->leaf.assign(s.ColumnBlob(1));
+  r->kind.assign(s.ColumnText(2));
+  r->time_ns = s.ColumnInt(3);
+  r->source_system.assign(s.ColumnText(4));
+  r->source_event_id.assign(s.ColumnText(5));
+  r->correlation_key.assign(s.ColumnText(6));
+  r->identity_key.assign(s.ColumnText(7));
+  r->actor_id.assign(s.ColumnText(8));
 }
 
 Result<std::optional<PolicyRow>> ReconcileTables::GetPolicy(uint64_t version) {

@@ -28,6 +28,8 @@ class ReconcileTables {
   Status ClearAll();
 
   // Reads.
+  // A row of the ScanEventsOfIdentity statement into `row` (the columns store.h promises).
+  static void ReadScanRow(const Statement& s, EventRow* row);
   Status ScanEventsOfIdentity(std::string_view identity_key,
                               const std::function<Status(const Statement&)>& row_fn);
   Result<std::optional<PolicyRow>> GetPolicy(uint64_t version);

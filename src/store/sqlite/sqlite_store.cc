@@ -494,11 +494,14 @@ class SqliteStore final : public Store {
 
   Result<std::unique_ptr<WriteTxn>> BeginWrite() override;
 
+  Result<std::unique_ptr<ReadScope>> BeginRead() override;
+
   // Policies, findings and reconciliation state: store/sqlite/reconcile_tables.cc.
   Status ScanEventsOfIdentity(std::string_view identity_key,
                               const std::function<Status(const EventRow&)>& fn) override {
+    EventRow row;  // reused: its strings keep their capacity from row to row
     return reconcile_.ScanEventsOfIdentity(identity_key, [&](const Statement& st) -> Status {
-      NHI_ASSIGN_OR_RETURN(EventRow row, ReadEventRow(st));
+      ReconcileTables::ReadScanRow(st, &row);
       return fn(row);
     });
   }
@@ -860,6 +863,28 @@ Result<std::unique_ptr<WriteTxn>> SqliteStore::BeginWrite() {
   NHI_RETURN_IF_ERROR(Exec(db_.get(), "BEGIN IMMEDIATE"));
   write_open_ = true;
   return std::unique_ptr<WriteTxn>(std::make_unique<SqliteWriteTxn>(this));
+}
+
+// Ends the read transaction it began, if it began one.
+class SqliteReadScope final : public ReadScope {
+ public:
+  explicit SqliteReadScope(sqlite3* db) : db_(db) {}
+  ~SqliteReadScope() override {
+    if (db_) Exec(db_, "COMMIT").IgnoreError();  // a read transaction: nothing to lose
+  }
+  SqliteReadScope(const SqliteReadScope&) = delete;
+  SqliteReadScope& operator=(const SqliteReadScope&) = delete;
+
+ private:
+  sqlite3* db_;  // null: no transaction was begun here
+};
+
+Result<std::unique_ptr<ReadScope>> SqliteStore::BeginRead() {
+  if (write_open_ || sqlite3_get_autocommit(db_.get()) == 0) {
+    return std::unique_ptr<ReadScope>(std::make_unique<SqliteReadScope>(nullptr));
+  }
+  NHI_RETURN_IF_ERROR(Exec(db_.get(), "BEGIN"));
+  return std::unique_ptr<ReadScope>(std::make_unique<SqliteReadScope>(db_.get()));
 }
 
 Status SqliteStore::Migrate() {
