@@ -199,7 +199,9 @@ act AS MATERIALIZED (
   SELECT e.seq, e.time_ns, e.source_system, e.source_event_id, e.identity_key,
          e.deleg_credential, e.has_delegation, e.has_scope, e.resources, e.permissions
     FROM grp CROSS JOIN LATERAL (
-      SELECT * FROM events WHERE identity_key = grp.k AND kind = 'action' OFFSET 0) e
+      SELECT seq, time_ns, source_system, source_event_id, identity_key, deleg_credential,
+             has_delegation, has_scope, resources, permissions
+        FROM events WHERE identity_key = grp.k AND kind = 'action' OFFSET 0) e
 ),
 att AS (
   SELECT a.*, b.ck, b.res_like, b.perm_like,
