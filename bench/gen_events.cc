@@ -7,7 +7,8 @@
 // Standard error gets one JSON object with the counts: events per kind, chains per fate, and the
 // injected breaks per kind ({"breaks":{"action_after_revocation":{"chains":N,"events":M},...}}).
 // --truth lists every broken chain with the source.event_id of its offending events, so a later
-// reconciliation run can be scored for recall and precision.
+// reconciliation run can be scored for recall and precision. --chains lists every chain (one per
+// identity) with its number of actions, so benchmarks can pick traces of known sizes.
 #include <algorithm>
 #include <cstdio>
 #include <map>
@@ -88,7 +89,7 @@ bool Write(FILE* f, const std::string& s) {
 
 int main(int argc, char** argv) {
   WorkloadOptions opt;
-  std::string out_path = "-", csv_path, csv_line_path, truth_path;
+  std::string out_path = "-", csv_path, csv_line_path, truth_path, chains_path;
   CLI::App app{"Writes a deterministic, realistic workload of nhitrace native JSON Lines events"};
   app.add_option("--events,-n", opt.events, "Number of events (lines)")->required();
   app.add_option("--seed", opt.seed, "Random seed")->capture_default_str();
@@ -107,6 +108,9 @@ int main(int argc, char** argv) {
                  "Also write the indexed columns plus the whole line as a last column");
   app.add_option("--truth", truth_path,
                  "Also write one JSON line per broken chain with its offending event ids");
+  app.add_option("--chains", chains_path,
+                 "Also write one tab-separated line per chain: correlation_key, identity_key "
+                 "(empty if never provisioned), actions of that identity, break kind (or -)");
   CLI11_PARSE(app, argc, argv);
 
   Workload w = Workload::Plan(opt);
@@ -128,6 +132,8 @@ int main(int argc, char** argv) {
     std::vector<std::string> events;
   };
   std::map<uint32_t, Truth> truth;
+  std::vector<uint32_t> chain_actions(chains_path.empty() ? 0 : w.stats().identities);
+  std::vector<int8_t> chain_break(chain_actions.size(), -1);
 
   RenderedEvent e;
   uint64_t bytes = 0;
@@ -146,6 +152,10 @@ int main(int argc, char** argv) {
       lbuf.push_back(',');
       AppendCsvField(e.line, true, &lbuf);
       lbuf.push_back('\n');
+    }
+    if (!chain_actions.empty()) {
+      if (e.kind == "action") ++chain_actions[e.chain];
+      if (e.break_kind >= 0) chain_break[e.chain] = static_cast<int8_t>(e.break_kind);
     }
     if (e.break_kind >= 0 && !truth_path.empty()) {
       Truth& t = truth[e.chain];
@@ -198,6 +208,25 @@ int main(int argc, char** argv) {
       t += "]}\n";
     }
     ok = Write(tf.get(), t) && std::fflush(tf.get()) == 0;
+  }
+  if (ok && !chains_path.empty()) {
+    File cf = OpenOut(chains_path);
+    std::string c;
+    for (uint32_t i = 0; i < chain_actions.size() && ok; ++i) {
+      auto keys = w.Chain(i);
+      c.append(keys.correlation_key).push_back('\t');
+      c.append(keys.identity_key).push_back('\t');
+      c.append(std::to_string(chain_actions[i])).push_back('\t');
+      c.append(chain_break[i] < 0
+                   ? std::string_view("-")
+                   : nhitrace::bench::BreakKindName(static_cast<BreakKind>(chain_break[i])));
+      c.push_back('\n');
+      if (c.size() >= kFlush) {
+        ok = Write(cf.get(), c);
+        c.clear();
+      }
+    }
+    ok = ok && Write(cf.get(), c) && std::fflush(cf.get()) == 0;
   }
   if (!ok) {
     std::fprintf(stderr, "nhitrace-gen: write failed\n");

@@ -3,7 +3,19 @@
 # Idempotent: when everything is present it changes nothing and never touches the network;
 # otherwise it runs `apt-get update` once and installs only what is missing.
 # Works as root on a fresh Debian 12 machine; as another user it uses sudo.
+#
+#   scripts/setup.sh           what CI needs: build, test, fuzz, the micro-benchmarks
+#   scripts/setup.sh --bench   also the whole-process benchmarks' tools (bench/*.sh): PostgreSQL
+#                              and libpq for bench/trace_vs_postgres.sh, GNU time, linux-perf
 set -euo pipefail
+
+bench=""
+for arg in "$@"; do
+  case "$arg" in
+    --bench) bench=1 ;;
+    *) echo "usage: scripts/setup.sh [--bench]" >&2; exit 2 ;;
+  esac
+done
 
 packages=(
   # toolchain
@@ -16,6 +28,13 @@ packages=(
   # independent verification of checkpoints and proofs (Go sumdb note + tlog)
   golang-go golang-golang-x-mod-dev
 )
+if [ -n "$bench" ]; then
+  # bench/trace_vs_postgres.sh (server, psql, libpq for nhitrace_trace_bench), GNU time for
+  # bench/*.sh, perf for bench/profile_ingest.sh. Not installed by default: CI does not run them.
+  packages+=(postgresql libpq-dev time)
+  # linux-perf where the distribution has it under that name.
+  if apt-cache show linux-perf >/dev/null 2>&1; then packages+=(linux-perf); fi
+fi
 
 missing=()
 for p in "${packages[@]}"; do

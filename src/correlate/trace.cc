@@ -8,6 +8,7 @@
 #include "correlate/derived_state.h"
 #include "correlate/identity_facts.h"
 #include "correlate/scope.h"
+#include "json/dom.h"
 #include "json/writer.h"
 
 namespace nhitrace::correlate {
@@ -180,6 +181,69 @@ Result<std::optional<IdentityInfo>> LoadIdentity(store::Store& store, const std:
 
 namespace {
 
+// What Attribute and Count read of an action: seq, kind, time, identity and source from the
+// row's columns (derived from the leaf and re-derived by `nhitrace verify`), scope and delegation
+// from the leaf; everything else is left empty. Decoding the whole leaf (DecodeEventRow: every
+// field validated, the bytes re-encoded and compared) costs several times more, and a trace of a
+// busy identity reads every one of its actions; the actions a trace prints are decoded in full.
+Result<ChainEvent> DecodeForAttribution(simdjson::dom::parser& parser, const store::EventRow& row) {
+  using simdjson::dom::element;
+  using simdjson::dom::element_type;
+  ChainEvent ce;
+  ce.seq = row.seq;
+  ce.event.kind = event::Kind::kAction;
+  ce.event.time_ns = row.time_ns;
+  ce.event.identity = row.identity_key;
+  ce.event.source_system = row.source_system;
+  ce.event.source_event_id = row.source_event_id;
+  auto bad = [&](const char* what) {
+    return DataLossError("event " + std::to_string(row.seq) + ": leaf: " + what);
+  };
+  element root, ev;
+  if (json::ParseJson(parser, row.leaf, &root) != simdjson::SUCCESS) return bad("not JSON");
+  if (root["event"].get(ev) != simdjson::SUCCESS || ev.type() != element_type::OBJECT) {
+    return bad("no event object");
+  }
+  auto strings = [&](element list, std::vector<std::string>* out) -> bool {
+    if (list.type() != element_type::ARRAY) return false;
+    for (element item : json::ArrayOf(list)) {
+      std::string_view v;
+      if (item.get_string().get(v) != simdjson::SUCCESS) return false;
+      out->emplace_back(v);
+    }
+    return true;
+  };
+  element scope;
+  if (ev["scope"].get(scope) == simdjson::SUCCESS) {
+    if (scope.type() != element_type::OBJECT) return bad("scope");
+    event::Scope sc;
+    element list;
+    if (scope["resources"].get(list) == simdjson::SUCCESS && !strings(list, &sc.resources)) {
+      return bad("scope.resources");
+    }
+    if (scope["permissions"].get(list) == simdjson::SUCCESS && !strings(list, &sc.permissions)) {
+      return bad("scope.permissions");
+    }
+    ce.event.scope = std::move(sc);
+  }
+  element delegation;
+  if (ev["delegation"].get(delegation) == simdjson::SUCCESS) {
+    if (delegation.type() != element_type::OBJECT) return bad("delegation");
+    event::Delegation d;
+    for (auto [name, field] :
+         {std::pair{"agent_instance", &d.agent_instance}, std::pair{"tool_call", &d.tool_call},
+          std::pair{"sponsor", &d.sponsor}, std::pair{"credential", &d.credential}}) {
+      element v;
+      if (delegation[name].get(v) != simdjson::SUCCESS) continue;
+      std::string_view text;
+      if (v.get_string().get(text) != simdjson::SUCCESS) return bad("delegation");
+      *field = std::string(text);
+    }
+    ce.event.delegation = std::move(d);
+  }
+  return ce;
+}
+
 // Loads every grant of the identity's keys and every action of them, and attributes the
 // actions. `only` (may be empty) restricts the returned grants to one correlation key.
 Status TraceIdentity(store::Store& store, const IdentityInfo& identity, const std::string& only,
@@ -208,6 +272,7 @@ Status TraceIdentity(store::Store& store, const IdentityInfo& identity, const st
       out->grants.push_back(std::move(gt));
     }
   }
+  simdjson::dom::parser parser;  // reused for every action
   for (const auto& k : identity.keys) {
     store::EventQuery q;
     q.identity_key = k.row.key;
@@ -215,8 +280,12 @@ Status TraceIdentity(store::Store& store, const IdentityInfo& identity, const st
     q.limit = SIZE_MAX >> 1;
     NHI_ASSIGN_OR_RETURN(std::vector<store::EventRow> rows, store.QueryEvents(q));
     for (const auto& row : rows) {
-      NHI_ASSIGN_OR_RETURN(ChainEvent ce, DecodeEventRow(row));
+      NHI_ASSIGN_OR_RETURN(ChainEvent ce, DecodeForAttribution(parser, row));
       AttributedAction a = Attribute(std::move(ce), grants);
+      if (a.verdict != Verdict::kCovered) {
+        // It may be listed among the exceptions, which show the whole event: decode all of it.
+        NHI_ASSIGN_OR_RETURN(a.action, DecodeEventRow(row));
+      }
       if (a.verdict == Verdict::kNoGrant) {
         if (only.empty()) Count(out->unattributed, std::move(a));
         continue;
