@@ -17,5 +17,7 @@ void RegisterLedgerCommands(CLI::App& app, Context& ctx,
 void RegisterEventCommands(CLI::App& app, Context& ctx, int* exit_code);  // show events quarantine
 void RegisterTraceCommands(CLI::App& app, Context& ctx,
                            int* exit_code);  // trace identities rebuild
+// case open|show|list|assign|transition|... (docs/cases.md)
+void RegisterCaseCommands(CLI::App& app, Context& ctx, int* exit_code);
 
 }  // namespace nhitrace::cli

@@ -49,6 +49,8 @@ Result<std::unique_ptr<ledger::Ledger>> Context::OpenLedger(bool need_signer) {
   NHI_ASSIGN_OR_RETURN(auto l, ledger::Ledger::Open(std::move(store), std::move(signer), clock_));
   derived_ = std::make_unique<correlate::DerivedState>(l->store());
   l->AddObserver(derived_.get());
+  cases_ = std::make_unique<cases::CaseProjection>(l->store());
+  l->AddObserver(cases_.get());
   return l;
 }
 

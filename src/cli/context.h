@@ -7,6 +7,7 @@
 
 #include "base/status.h"
 #include "base/time.h"
+#include "cases/projection.h"
 #include "correlate/derived_state.h"
 #include "ledger/ledger.h"
 
@@ -39,7 +40,8 @@ class Context {
 
   // Opens the ledger. With `need_signer` the signing key is loaded (appending, signing new
   // checkpoints); otherwise the key is loaded only if present and readable. The derived state
-  // (identities, grant chains) is attached, so appends keep it current.
+  // (identities, grant chains) and the case projection are attached, so appends keep them
+  // current.
   Result<std::unique_ptr<ledger::Ledger>> OpenLedger(bool need_signer);
   // Whether stores opened from now on are memory-mapped for reads (default true; ingest
   // turns it off to keep its memory bounded).
@@ -48,10 +50,13 @@ class Context {
   Result<std::unique_ptr<store::Store>> OpenStoreOnly();
 
   const Clock& clock() const { return clock_; }
+  // The case projection of the ledger OpenLedger opened last (null before).
+  cases::CaseProjection* case_projection() { return cases_.get(); }
 
  private:
   const Clock& clock_;
   std::unique_ptr<correlate::DerivedState> derived_;
+  std::unique_ptr<cases::CaseProjection> cases_;
   bool read_mostly_ = true;
 };
 

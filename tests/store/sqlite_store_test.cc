@@ -45,7 +45,7 @@ TEST(SqliteStoreTest, CreatesPrivateFileWithSchemaAndRefusesToRecreate) {
   auto store = Create(dir);
   ASSERT_TRUE(store);
   EXPECT_EQ(store->backend(), "sqlite");
-  EXPECT_EQ(store->schema_version(), 2);  // ledger (1) and derived state (2)
+  EXPECT_EQ(store->schema_version(), 3);  // ledger (1), derived state (2), cases (3)
   EXPECT_EQ(*FileMode(dir.File("s.db")), 0600u);
   StoreOptions again;
   again.path = dir.File("s.db");
