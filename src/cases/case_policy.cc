@@ -16,7 +16,7 @@ constexpr int64_t kMinute = 60 * kSecond;
 constexpr int64_t kHour = 60 * kMinute;
 constexpr int64_t kDay = 24 * kHour;
 constexpr int64_t kWeek = 7 * kDay;
-constexpr int64_t kMaxDuration = 36525 * kDay;  // 100 years
+constexpr int64_t kMaxDuration = 36500 * kDay;  // 100 years of 365 days, as policy durations
 
 Result<int64_t> DurationOf(const simdjson::dom::element& e, const std::string& path) {
   if (e.type() == simdjson::dom::element_type::STRING) {
@@ -35,73 +35,122 @@ Result<int64_t> DurationOf(const simdjson::dom::element& e, const std::string& p
                               std::string(TypeName(e)));
 }
 
-// Keys of the per-kind tables: "default" or a case kind.
 Status CheckKindKey(const std::string& key, const std::string& path) {
   if (key == "default" || ParseCaseKind(key)) return OkStatus();
   return InvalidArgumentError(path + ": unknown case kind \"" + key + "\" (one of default, " +
-                              NameList(kAllCaseKinds, CaseKindName) + ")");
+                              NameList(kAllCaseKinds, CaseKindName) + ", or " +
+                              "require_policy_for_decisions, exception_max_duration, findings)");
 }
 
-Status ParseSla(ObjectReader& section, CasePolicy* p) {
-  auto sla = section.Object("sla");
-  if (!sla.ok()) return sla.status();
-  if (!*sla) return OkStatus();
-  p->sla.clear();
-  for (auto& [kind, value] : (*sla)->Members()) {
-    std::string kpath = (*sla)->PathOf(kind);
-    NHI_RETURN_IF_ERROR(CheckKindKey(kind, kpath));
-    NHI_ASSIGN_OR_RETURN(ObjectReader by_sev, ObjectReader::Of(value, kpath));
-    auto& table = p->sla[kind];
-    for (auto& [sev_name, durations] : by_sev.Members()) {
-      std::string spath = by_sev.PathOf(sev_name);
-      auto sev = ParseSeverity(sev_name);
-      if (!sev) {
-        return InvalidArgumentError(spath + ": unknown severity (one of " +
-                                    NameList(kAllSeverities, SeverityName) + ")");
-      }
-      NHI_ASSIGN_OR_RETURN(ObjectReader d, ObjectReader::Of(durations, spath));
-      SlaDurations out;
-      if (auto r = d.Get("respond")) {
-        NHI_ASSIGN_OR_RETURN(int64_t ns, DurationOf(*r, d.PathOf("respond")));
-        out.respond_ns = ns;
-      }
-      if (auto r = d.Get("resolve")) {
-        NHI_ASSIGN_OR_RETURN(int64_t ns, DurationOf(*r, d.PathOf("resolve")));
-        out.resolve_ns = ns;
-      }
-      NHI_RETURN_IF_ERROR(d.CheckNoUnknown());
-      table[*sev] = out;
-    }
+Result<SlaDurations> ReadSlaPair(const simdjson::dom::element& e, const std::string& path) {
+  NHI_ASSIGN_OR_RETURN(ObjectReader d, ObjectReader::Of(e, path));
+  SlaDurations out;
+  if (auto r = d.Get("respond")) {
+    NHI_ASSIGN_OR_RETURN(int64_t ns, DurationOf(*r, d.PathOf("respond")));
+    out.respond_ns = ns;
   }
-  return OkStatus();
+  if (auto r = d.Get("resolve")) {
+    NHI_ASSIGN_OR_RETURN(int64_t ns, DurationOf(*r, d.PathOf("resolve")));
+    out.resolve_ns = ns;
+  }
+  NHI_RETURN_IF_ERROR(d.CheckNoUnknown());
+  return out;
 }
 
-Status ParseClosure(ObjectReader& section, CasePolicy* p) {
-  auto closure = section.Object("closure");
-  if (!closure.ok()) return closure.status();
-  if (!*closure) return OkStatus();
-  p->closure.clear();
-  for (auto& [key, value] : (*closure)->Members()) {
-    std::string path = (*closure)->PathOf(key);
-    size_t slash = key.find('/');
-    NHI_RETURN_IF_ERROR(CheckKindKey(key.substr(0, slash), path));
-    if (slash != std::string::npos && !ParseResolution(key.substr(slash + 1))) {
-      return InvalidArgumentError(path + ": unknown resolution \"" + key.substr(slash + 1) +
-                                  "\" (one of " + NameList(kAllResolutions, ResolutionName) + ")");
-    }
-    std::vector<std::string> ids;
-    NHI_RETURN_IF_ERROR((*closure)->Strings(key, &ids, true));
-    for (size_t i = 0; i < ids.size(); ++i) {
-      if (!IsCriterionId(ids[i])) {
-        std::string known;
-        for (auto c : kCriterionIds) known += (known.empty() ? "" : ", ") + std::string(c);
-        return InvalidArgumentError(path + "[" + std::to_string(i) + "]: unknown criterion \"" +
-                                    ids[i] + "\" (one of " + known + ")");
-      }
-    }
-    p->closure[key] = std::move(ids);
+// sla: {respond, resolve} for every severity, or {<severity>: {respond, resolve}, ...}.
+Result<KindPolicy::Sla> ReadSla(const simdjson::dom::element& e, const std::string& path) {
+  NHI_ASSIGN_OR_RETURN(ObjectReader r, ObjectReader::Of(e, path));
+  KindPolicy::Sla sla;
+  if (r.Has("respond") || r.Has("resolve")) {
+    NHI_ASSIGN_OR_RETURN(sla.all, ReadSlaPair(e, path));
+    return sla;
   }
-  return OkStatus();
+  for (auto& [name, value] : r.Members()) {
+    std::string spath = r.PathOf(name);
+    auto sev = ParseSeverity(name);
+    if (!sev) {
+      return InvalidArgumentError(spath + ": unknown member (give respond and resolve, or one " +
+                                  "entry per severity: " + NameList(kAllSeverities, SeverityName) +
+                                  ")");
+    }
+    NHI_ASSIGN_OR_RETURN(sla.by_severity[*sev], ReadSlaPair(value, spath));
+  }
+  return sla;
+}
+
+// escalation: "<path>" for every severity, or {<severity> | default: "<path>"}.
+Result<KindPolicy::Escalation> ReadEscalationChoice(const simdjson::dom::element& e,
+                                                    const std::string& path) {
+  KindPolicy::Escalation out;
+  std::string_view s;
+  if (e.get_string().get(s) == simdjson::SUCCESS) {
+    if (s.empty()) return InvalidArgumentError(path + ": must not be empty");
+    out.all = std::string(s);
+    return out;
+  }
+  NHI_ASSIGN_OR_RETURN(ObjectReader r, ObjectReader::Of(e, path));
+  for (auto& [name, value] : r.Members()) {
+    std::string spath = r.PathOf(name);
+    std::string_view v;
+    if (value.get_string().get(v) != simdjson::SUCCESS || v.empty()) {
+      return InvalidArgumentError(spath + ": must be the name of an escalation path");
+    }
+    if (name == "default") {
+      out.all = std::string(v);
+    } else if (auto sev = ParseSeverity(name)) {
+      out.by_severity[*sev] = std::string(v);
+    } else {
+      return InvalidArgumentError(spath + ": unknown severity (one of default, " +
+                                  NameList(kAllSeverities, SeverityName) + ")");
+    }
+  }
+  return out;
+}
+
+Result<std::vector<std::string>> ReadCriteria(ObjectReader& r, std::string_view key) {
+  std::vector<std::string> ids;
+  NHI_RETURN_IF_ERROR(r.Strings(key, &ids, true));
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (!IsCriterionId(ids[i])) {
+      std::string known;
+      for (auto c : kCriterionIds) known += (known.empty() ? "" : ", ") + std::string(c);
+      return InvalidArgumentError(r.PathOf(key) + "[" + std::to_string(i) +
+                                  "]: unknown criterion \"" + ids[i] + "\" (one of " + known + ")");
+    }
+  }
+  return ids;
+}
+
+Result<KindPolicy> ReadKind(const simdjson::dom::element& e, const std::string& path) {
+  NHI_ASSIGN_OR_RETURN(ObjectReader r, ObjectReader::Of(e, path));
+  KindPolicy k;
+  if (auto v = r.Get("sla")) {
+    NHI_ASSIGN_OR_RETURN(k.sla, ReadSla(*v, r.PathOf("sla")));
+  }
+  if (auto v = r.Get("escalation")) {
+    NHI_ASSIGN_OR_RETURN(k.escalation, ReadEscalationChoice(*v, r.PathOf("escalation")));
+  }
+  if (r.Has("closure")) {
+    NHI_ASSIGN_OR_RETURN(k.closure, ReadCriteria(r, "closure"));
+  }
+  NHI_ASSIGN_OR_RETURN(auto by_res, r.Object("closure_by_resolution"));
+  if (by_res) {
+    for (auto& [name, value] : by_res->Members()) {
+      (void)value;
+      auto res = ParseResolution(name);
+      if (!res) {
+        return InvalidArgumentError(by_res->PathOf(name) + ": unknown resolution (one of " +
+                                    NameList(kAllResolutions, ResolutionName) + ")");
+      }
+      NHI_ASSIGN_OR_RETURN(k.closure_by_resolution[*res], ReadCriteria(*by_res, name));
+    }
+  }
+  if (auto v = r.Get("verification_window")) {
+    NHI_ASSIGN_OR_RETURN(int64_t ns, DurationOf(*v, r.PathOf("verification_window")));
+    k.verification_window_ns = ns;
+  }
+  NHI_RETURN_IF_ERROR(r.CheckNoUnknown());
+  return k;
 }
 
 Status ParseFindings(ObjectReader& section, CasePolicy* p) {
@@ -169,24 +218,57 @@ Status ParseFindings(ObjectReader& section, CasePolicy* p) {
   return r.CheckNoUnknown();
 }
 
-Status ParseEscalation(const simdjson::dom::element& root, CasePolicy* p) {
-  NHI_ASSIGN_OR_RETURN(ObjectReader r, ObjectReader::Of(root, "escalation"));
-  p->escalation.clear();
+// `cases:` onto `p` (over its defaults).
+Status ParseCasesSection(std::string_view cases_json, CasePolicy* p) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  if (auto err = json::ParseJson(parser, cases_json, &root)) {
+    return InvalidArgumentError(std::string("cases: not valid JSON (") +
+                                simdjson::error_message(err) + ")");
+  }
+  NHI_ASSIGN_OR_RETURN(ObjectReader r, ObjectReader::Of(root, "cases"));
   for (auto& [key, value] : r.Members()) {
     std::string path = r.PathOf(key);
-    size_t slash = key.find('/');
-    NHI_RETURN_IF_ERROR(CheckKindKey(key.substr(0, slash), path));
-    if (slash != std::string::npos) {
-      if (key.substr(0, slash) == "default") {
-        return InvalidArgumentError(path + ": give a severity only after a case kind");
+    if (key == "require_policy_for_decisions") {
+      if (value.get_bool().get(p->require_policy_for_decisions) != simdjson::SUCCESS) {
+        return InvalidArgumentError(path + ": must be true or false");
       }
-      if (!ParseSeverity(key.substr(slash + 1))) {
-        return InvalidArgumentError(path + ": unknown severity \"" + key.substr(slash + 1) +
-                                    "\" (one of " + NameList(kAllSeverities, SeverityName) + ")");
-      }
+    } else if (key == "exception_max_duration") {
+      NHI_ASSIGN_OR_RETURN(p->exception_max_ns, DurationOf(value, path));
+    } else if (key == "findings") {
+      ObjectReader section(json::ObjectOf(root), "cases");
+      NHI_RETURN_IF_ERROR(ParseFindings(section, p));
+    } else {
+      NHI_RETURN_IF_ERROR(CheckKindKey(key, path));
+      NHI_ASSIGN_OR_RETURN(KindPolicy k, ReadKind(value, path));
+      KindPolicy& into = p->kinds[key];
+      if (k.sla) into.sla = k.sla;
+      if (k.escalation) into.escalation = k.escalation;
+      if (k.closure) into.closure = k.closure;
+      for (auto& [res, ids] : k.closure_by_resolution) into.closure_by_resolution[res] = ids;
+      if (k.verification_window_ns) into.verification_window_ns = k.verification_window_ns;
     }
+  }
+  return OkStatus();
+}
+
+// `escalation:` (its `paths`; `findings` belongs to the reconcile module).
+Status ParseEscalationSection(std::string_view escalation_json, CasePolicy* p) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  if (auto err = json::ParseJson(parser, escalation_json, &root)) {
+    return InvalidArgumentError(std::string("escalation: not valid JSON (") +
+                                simdjson::error_message(err) + ")");
+  }
+  NHI_ASSIGN_OR_RETURN(ObjectReader r, ObjectReader::Of(root, "escalation"));
+  r.Get("findings");
+  NHI_ASSIGN_OR_RETURN(auto paths, r.Object("paths"));
+  NHI_RETURN_IF_ERROR(r.CheckNoUnknown());
+  if (!paths) return OkStatus();
+  for (auto& [name, value] : paths->Members()) {
+    std::string path = paths->PathOf(name);
     if (value.type() != simdjson::dom::element_type::ARRAY) {
-      return InvalidArgumentError(path + ": must be an array of {after, to}, got " +
+      return InvalidArgumentError(path + ": must be a list of {after, to}, got " +
                                   std::string(TypeName(value)));
     }
     std::vector<EscalationLevel> levels;
@@ -205,7 +287,7 @@ Status ParseEscalation(const simdjson::dom::element& root, CasePolicy* p) {
       }
       levels.push_back(std::move(level));
     }
-    p->escalation[key] = std::move(levels);
+    p->paths[name] = std::move(levels);
   }
   return OkStatus();
 }
@@ -219,65 +301,86 @@ bool IsCriterionId(std::string_view id) {
 
 CasePolicy CasePolicy::Defaults() {
   CasePolicy p;
-  p.sla["default"] = {{Severity::kCritical, {1 * kHour, 1 * kDay}},
-                      {Severity::kHigh, {4 * kHour, 3 * kDay}},
-                      {Severity::kMedium, {1 * kDay, 14 * kDay}},
-                      {Severity::kLow, {3 * kDay, 30 * kDay}}};
-  p.closure["default"] = {"owner_assigned", "decision_recorded", "tasks_done"};
-  p.closure["incident"] = {"owner_assigned",
-                           "decision_recorded",
-                           "tasks_done",
-                           "identity_linked",
-                           "credential_revoked_or_rotated",
-                           "no_use_after_revocation"};
-  p.closure["offboarding"] = {"owner_assigned", "tasks_done", "identity_linked",
-                              "credential_revoked_or_rotated", "no_use_after_revocation"};
-  p.closure["support"] = {"owner_assigned", "support_trail", "verification_passed", "tasks_done"};
-  p.closure["default/false_positive"] = {"owner_assigned"};
-  p.closure["default/duplicate"] = {"owner_assigned"};
-  p.closure["default/risk_accepted"] = {"owner_assigned", "risk_accepted"};
-  p.closure["default/exception_granted"] = {"owner_assigned", "exception_active"};
-  p.verification_window_ns["default"] = 3 * kDay;
+  KindPolicy& d = p.kinds["default"];
+  d.sla = KindPolicy::Sla{std::nullopt,
+                          {{Severity::kCritical, {1 * kHour, 1 * kDay}},
+                           {Severity::kHigh, {4 * kHour, 3 * kDay}},
+                           {Severity::kMedium, {1 * kDay, 14 * kDay}},
+                           {Severity::kLow, {3 * kDay, 30 * kDay}}}};
+  d.closure = {"owner_assigned", "decision_recorded", "tasks_done"};
+  d.closure_by_resolution = {
+      {Resolution::kFalsePositive, {"owner_assigned"}},
+      {Resolution::kDuplicate, {"owner_assigned"}},
+      {Resolution::kRiskAccepted, {"owner_assigned", "risk_accepted"}},
+      {Resolution::kExceptionGranted, {"owner_assigned", "exception_active"}}};
+  d.verification_window_ns = 3 * kDay;
+  p.kinds["incident"].closure = std::vector<std::string>{"owner_assigned",
+                                                         "decision_recorded",
+                                                         "tasks_done",
+                                                         "identity_linked",
+                                                         "credential_revoked_or_rotated",
+                                                         "no_use_after_revocation"};
+  p.kinds["offboarding"].closure =
+      std::vector<std::string>{"owner_assigned", "tasks_done", "identity_linked",
+                               "credential_revoked_or_rotated", "no_use_after_revocation"};
+  p.kinds["support"].closure = std::vector<std::string>{"owner_assigned", "support_trail",
+                                                        "verification_passed", "tasks_done"};
   p.exception_max_ns = 90 * kDay;
   return p;
 }
 
 SlaDurations CasePolicy::SlaFor(CaseKind kind, Severity severity) const {
   for (std::string key : {std::string(CaseKindName(kind)), std::string("default")}) {
-    auto it = sla.find(key);
-    if (it == sla.end()) continue;
-    auto s = it->second.find(severity);
-    if (s != it->second.end()) return s->second;
+    auto it = kinds.find(key);
+    if (it == kinds.end() || !it->second.sla) continue;
+    const KindPolicy::Sla& sla = *it->second.sla;
+    auto s = sla.by_severity.find(severity);
+    if (s != sla.by_severity.end()) return s->second;
+    if (sla.all) return *sla.all;
   }
   return {};
 }
 
 std::vector<std::string> CasePolicy::ClosureFor(CaseKind kind, Resolution resolution) const {
-  std::string k(CaseKindName(kind)), r(ResolutionName(resolution));
-  for (const std::string& key : {k + "/" + r, "default/" + r, k, std::string("default")}) {
-    auto it = closure.find(key);
-    if (it != closure.end()) return it->second;
+  const std::string keys[] = {std::string(CaseKindName(kind)), "default"};
+  for (const std::string& key : keys) {
+    auto it = kinds.find(key);
+    if (it == kinds.end()) continue;
+    auto r = it->second.closure_by_resolution.find(resolution);
+    if (r != it->second.closure_by_resolution.end()) return r->second;
+  }
+  for (const std::string& key : keys) {
+    auto it = kinds.find(key);
+    if (it != kinds.end() && it->second.closure) return *it->second.closure;
   }
   return {};
 }
 
 int64_t CasePolicy::VerificationWindowFor(CaseKind kind) const {
-  auto it = verification_window_ns.find(std::string(CaseKindName(kind)));
-  if (it == verification_window_ns.end()) it = verification_window_ns.find("default");
-  return it == verification_window_ns.end() ? 0 : it->second;
+  for (std::string key : {std::string(CaseKindName(kind)), std::string("default")}) {
+    auto it = kinds.find(key);
+    if (it != kinds.end() && it->second.verification_window_ns) {
+      return *it->second.verification_window_ns;
+    }
+  }
+  return 0;
 }
 
 std::vector<EscalationLevel> CasePolicy::EscalationFor(CaseKind kind, Severity severity) const {
-  std::string k(CaseKindName(kind));
-  for (const std::string& key :
-       {k + "/" + std::string(SeverityName(severity)), k, std::string("default")}) {
-    auto it = escalation.find(key);
-    if (it != escalation.end()) return it->second;
+  for (std::string key : {std::string(CaseKindName(kind)), std::string("default")}) {
+    auto it = kinds.find(key);
+    if (it == kinds.end() || !it->second.escalation) continue;
+    const KindPolicy::Escalation& e = *it->second.escalation;
+    auto s = e.by_severity.find(severity);
+    std::string name = s != e.by_severity.end() ? s->second : e.all;
+    if (name.empty()) continue;
+    auto p = paths.find(name);
+    return p == paths.end() ? std::vector<EscalationLevel>() : p->second;
   }
   return {};
 }
 
-bool CasePolicy::IsControlOwner(std::string_view person) const {
+bool PolicyContext::IsControlOwner(std::string_view person) const {
   return std::find(control_owners.begin(), control_owners.end(), person) != control_owners.end();
 }
 
@@ -333,7 +436,7 @@ std::string FormatDuration(int64_t ns) {
     int64_t ns;
     char c;
   };
-  for (U u : {U{kWeek, 'w'}, U{kDay, 'd'}, U{kHour, 'h'}, U{kMinute, 'm'}, U{kSecond, 's'}}) {
+  for (U u : {U{kDay, 'd'}, U{kHour, 'h'}, U{kMinute, 'm'}, U{kSecond, 's'}}) {
     if (ns >= u.ns) {
       out += std::to_string(ns / u.ns) + u.c;
       ns %= u.ns;
@@ -345,47 +448,32 @@ std::string FormatDuration(int64_t ns) {
 
 Result<CasePolicy> ParseCasePolicy(std::string_view cases_json, std::string_view escalation_json) {
   CasePolicy p = CasePolicy::Defaults();
-  simdjson::dom::parser parser;
-  if (!cases_json.empty()) {
-    simdjson::dom::element root;
-    if (auto err = json::ParseJson(parser, cases_json, &root)) {
-      return InvalidArgumentError(std::string("cases: not valid JSON (") +
-                                  simdjson::error_message(err) + ")");
+  if (!cases_json.empty()) NHI_RETURN_IF_ERROR(ParseCasesSection(cases_json, &p));
+  if (!escalation_json.empty()) NHI_RETURN_IF_ERROR(ParseEscalationSection(escalation_json, &p));
+  // Every path the cases section names must exist.
+  for (const auto& [kind, k] : p.kinds) {
+    if (!k.escalation) continue;
+    std::vector<std::pair<std::string, std::string>> names;
+    if (!k.escalation->all.empty()) names.emplace_back("", k.escalation->all);
+    for (const auto& [sev, name] : k.escalation->by_severity) {
+      names.emplace_back("." + std::string(SeverityName(sev)), name);
     }
-    NHI_ASSIGN_OR_RETURN(ObjectReader r, ObjectReader::Of(root, "cases"));
-    NHI_RETURN_IF_ERROR(r.Bool("require_policy_for_decisions", &p.require_policy_for_decisions));
-    NHI_RETURN_IF_ERROR(ParseSla(r, &p));
-    NHI_RETURN_IF_ERROR(ParseClosure(r, &p));
-    if (auto vw = r.Get("verification_window")) {
-      p.verification_window_ns.clear();
-      if (vw->type() == simdjson::dom::element_type::OBJECT) {
-        ObjectReader w(json::ObjectOf(*vw), r.PathOf("verification_window"));
-        for (auto& [kind, value] : w.Members()) {
-          NHI_RETURN_IF_ERROR(CheckKindKey(kind, w.PathOf(kind)));
-          NHI_ASSIGN_OR_RETURN(p.verification_window_ns[kind], DurationOf(value, w.PathOf(kind)));
-        }
-      } else {
-        NHI_ASSIGN_OR_RETURN(p.verification_window_ns["default"],
-                             DurationOf(*vw, r.PathOf("verification_window")));
-      }
+    for (const auto& [suffix, name] : names) {
+      if (name == "none" || p.paths.count(name)) continue;
+      std::string known;
+      for (const auto& [n, levels] : p.paths) known += (known.empty() ? "" : ", ") + n;
+      return InvalidArgumentError("cases." + kind + ".escalation" + suffix +
+                                  ": unknown escalation path \"" + name + "\" (escalation.paths " +
+                                  (known.empty() ? std::string("defines none") : "has " + known) +
+                                  ")");
     }
-    if (auto m = r.Get("exception_max_duration")) {
-      NHI_ASSIGN_OR_RETURN(p.exception_max_ns, DurationOf(*m, r.PathOf("exception_max_duration")));
-    }
-    NHI_RETURN_IF_ERROR(r.Strings("control_owners", &p.control_owners));
-    NHI_RETURN_IF_ERROR(ParseFindings(r, &p));
-    NHI_RETURN_IF_ERROR(r.CheckNoUnknown());
-  }
-  if (!escalation_json.empty()) {
-    simdjson::dom::parser eparser;
-    simdjson::dom::element root;
-    if (auto err = json::ParseJson(eparser, escalation_json, &root)) {
-      return InvalidArgumentError(std::string("escalation: not valid JSON (") +
-                                  simdjson::error_message(err) + ")");
-    }
-    NHI_RETURN_IF_ERROR(ParseEscalation(root, &p));
   }
   return p;
+}
+
+Status ValidateCasesSection(std::string_view cases_json) {
+  CasePolicy p = CasePolicy::Defaults();
+  return ParseCasesSection(cases_json, &p);
 }
 
 }  // namespace nhitrace::cases

@@ -226,6 +226,7 @@ Result<std::vector<std::pair<std::string, std::string>>> CaseSession::Requesters
 
 Status CaseSession::CheckSod(const CaseView& v, const std::string& person,
                              const std::string& what) {
+  if (!env_.policy.segregation_of_duties) return OkStatus();
   NHI_ASSIGN_OR_RETURN(auto requesters, Requesters(v));
   for (const auto& [who, why] : requesters) {
     if (who == person) {
@@ -685,7 +686,6 @@ Result<OpResult> CaseSession::Decide(uint64_t id, const DecideArgs& a, const Act
   op.outcome = a.outcome;
   op.signal_events = a.signal_events;
   op.signal_findings = a.signal_findings;
-  const CasePolicy& p = env_.policy.cases;
 
   if (a.outcome == Outcome::kOverride) {
     if (a.overrides_decision.has_value() == a.overrides_event.has_value()) {
@@ -721,6 +721,11 @@ Result<OpResult> CaseSession::Decide(uint64_t id, const DecideArgs& a, const Act
           "an override of an automated deny needs a named control owner who accepts the "
           "residual risk (--control-owner); the acceptance is a separate event by that person");
     }
+    if (env_.policy.override_requires_control_owner && a.control_owner.empty()) {
+      return FailedPreconditionError(
+          "the policy in force requires a named control owner who accepts the residual risk of "
+          "every override (--control-owner)");
+    }
   } else if (!a.control_owner.empty()) {
     return InvalidArgumentError("a control owner is named only for an override");
   } else if (a.overrides_decision || a.overrides_event) {
@@ -734,14 +739,14 @@ Result<OpResult> CaseSession::Decide(uint64_t id, const DecideArgs& a, const Act
           actor.id + ", who overrides");
     }
     NHI_RETURN_IF_ERROR(CheckSod(v, a.control_owner, "accept the residual risk of its override"));
-    if (!p.control_owners.empty() && !p.IsControlOwner(a.control_owner)) {
+    if (!env_.policy.control_owners.empty() && !env_.policy.IsControlOwner(a.control_owner)) {
       return PermissionDeniedError(a.control_owner +
                                    " is not a control owner under the policy in force");
     }
     op.control_owner = a.control_owner;
   }
-  if (a.outcome == Outcome::kAcceptRisk && !p.control_owners.empty() &&
-      !p.IsControlOwner(actor.id)) {
+  if (a.outcome == Outcome::kAcceptRisk && !env_.policy.control_owners.empty() &&
+      !env_.policy.IsControlOwner(actor.id)) {
     return PermissionDeniedError(actor.id +
                                  " is not a control owner under the policy in force and may not "
                                  "accept risk");

@@ -370,7 +370,7 @@ void RegisterTraceCommands(CLI::App& app, Context& ctx, int* exit_code) {
   }
   {
     auto* cmd = app.add_subcommand(
-        "rebuild", "Recompute identities and grant chains from the ledger, from scratch");
+        "rebuild", "Recompute identities, grant chains and cases from the ledger, from scratch");
     cmd->callback([&ctx, exit_code] {
       auto store = ctx.OpenStoreOnly();
       if (!store.ok()) {
@@ -391,7 +391,13 @@ void RegisterTraceCommands(CLI::App& app, Context& ctx, int* exit_code) {
         *exit_code = kExitError;
         return;
       }
-      std::printf("rebuilt identities and grant chains\n");
+      s = cases::CaseProjection::Rebuild(**store);
+      if (!s.ok()) {
+        PrintError(s);
+        *exit_code = kExitError;
+        return;
+      }
+      std::printf("rebuilt identities, grant chains and cases\n");
       *exit_code = kExitOk;
     });
   }

@@ -155,6 +155,18 @@ class ScenarioRun {
         cases_json = simdjson::minify(kv.value);
       } else if (key == "escalation") {
         escalation_json = simdjson::minify(kv.value);
+      } else if (key == "approvals") {
+        for (auto a : json::ObjectOf(kv.value)) {
+          if (a.key == "segregation_of_duties") {
+            policy_.segregation_of_duties = bool(a.value);
+          } else if (a.key == "override_requires_control_owner") {
+            policy_.override_requires_control_owner = bool(a.value);
+          } else if (a.key == "control_owners") {
+            policy_.control_owners = Strings(a.value);
+          } else {
+            FAIL() << name_ << ": policy.approvals: unknown member " << a.key;
+          }
+        }
       } else if (key == "ref") {
         policy_.ref =
             event::PolicyRef{Str(kv.value["id"]), Str(kv.value["version"]), Str(kv.value["hash"])};
@@ -165,6 +177,7 @@ class ScenarioRun {
     auto parsed = ParseCasePolicy(cases_json, escalation_json);
     ASSERT_TRUE(parsed.ok()) << name_ << ": " << parsed.status().ToString();
     policy_.cases = *parsed;
+    ASSERT_TRUE(ValidateCasesSection(cases_json.empty() ? "{}" : cases_json).ok()) << name_;
   }
 
   store::Store& store() { return ledger_->store(); }
