@@ -13,13 +13,14 @@ seconds=${1:-60}
 shift || true
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 out=${NHITRACE_FUZZ_OUT:-$root/build/fuzz/fuzz-run}
-all_targets=(canonical_json_fuzz native_event_fuzz leaf_fuzz note_fuzz line_reader_fuzz rfc3339_fuzz)
+all_targets=(canonical_json_fuzz native_event_fuzz leaf_fuzz note_fuzz line_reader_fuzz rfc3339_fuzz
+  case_policy_fuzz case_event_fuzz)
 targets=("${@:-${all_targets[@]}}")
 
 # Per-target libFuzzer flags: input size limit and dictionary.
 flags() {
   case $1 in
-    canonical_json_fuzz | native_event_fuzz | leaf_fuzz)
+    canonical_json_fuzz | native_event_fuzz | leaf_fuzz | case_policy_fuzz | case_event_fuzz)
       echo "-max_len=4096 -dict=$root/fuzz/json.dict" ;;
     note_fuzz) echo "-max_len=2048 -dict=$root/fuzz/note.dict" ;;
     line_reader_fuzz) echo "-max_len=4096 -len_control=0" ;;  # slow target: full length at once

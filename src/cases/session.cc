@@ -158,9 +158,10 @@ Result<CaseView> CaseSession::Get(uint64_t id) {
 }
 
 Result<CaseView> CaseSession::Prepare(uint64_t id) {
-  NHI_ASSIGN_OR_RETURN(auto ticked, TickCase(id));
+  CaseView v;
+  NHI_ASSIGN_OR_RETURN(auto ticked, TickCase(id, &v));
   (void)ticked;
-  return Get(id);
+  return v;
 }
 
 TimerPlan CaseSession::PlanTimers(CaseKind kind, Severity severity, int64_t start_ns,
@@ -268,7 +269,9 @@ Result<std::vector<OpResult>> CaseSession::Tick() {
   return out;
 }
 
-Result<std::vector<OpResult>> CaseSession::TickCase(uint64_t id) {
+Result<std::vector<OpResult>> CaseSession::TickCase(uint64_t id) { return TickCase(id, nullptr); }
+
+Result<std::vector<OpResult>> CaseSession::TickCase(uint64_t id, CaseView* current) {
   std::vector<OpResult> out;
   int64_t now = Now();
   for (size_t round = 0; round < kMaxTicksPerCase; ++round) {
@@ -307,7 +310,10 @@ Result<std::vector<OpResult>> CaseSession::TickCase(uint64_t id) {
       }
       if (consider(What::kExpiry, d.exception->expires_ns)) decision = &d;
     }
-    if (what == What::kNone) return out;
+    if (what == What::kNone) {
+      if (current != nullptr) *current = std::move(v);
+      return out;
+    }
 
     CaseOp op;
     op.case_id = id;

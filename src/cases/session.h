@@ -230,6 +230,8 @@ class CaseSession {
   friend class SessionInternals;
   // Ticks the case, then loads it; kNotFound if it does not exist.
   Result<CaseView> Prepare(uint64_t id);
+  // TickCase that also hands back the case as it stands after the ticks.
+  Result<std::vector<OpResult>> TickCase(uint64_t id, CaseView* current);
   Result<OpResult> Write(CaseOp op, const ActorRef& actor, const std::string& reason,
                          bool with_policy);
   TimerPlan PlanTimers(CaseKind kind, Severity severity, int64_t start_ns,

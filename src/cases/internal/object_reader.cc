@@ -3,6 +3,9 @@
 #include "base/time.h"
 
 namespace nhitrace::cases::internal {
+namespace {
+constexpr uint64_t kMaxExactInteger = uint64_t{1} << 53;
+}  // namespace
 
 std::string_view TypeName(const simdjson::dom::element& e) {
   switch (e.type()) {
@@ -67,7 +70,10 @@ Status ObjectReader::Uint(std::string_view key, uint64_t* out, bool required) {
   auto e = Get(key);
   if (!e) return required ? Error(key, "required") : OkStatus();
   uint64_t v = 0;
-  if (e->get_uint64().get(v) != simdjson::SUCCESS) {
+  if (e->get_uint64().get(v) == simdjson::SUCCESS) {
+    // Past 2^53 canonical JSON cannot write the integer back exactly.
+    if (v > kMaxExactInteger) return Error(key, "must be at most 2^53");
+  } else {
     double d = 0;
     // Canonical JSON writes integers as doubles; accept an integral double within 2^53.
     if (e->get_double().get(d) != simdjson::SUCCESS || d < 0 || d > 9007199254740992.0 ||
@@ -154,7 +160,11 @@ Status ObjectReader::Uints(std::string_view key, std::vector<uint64_t>* out, boo
   size_t i = 0;
   for (simdjson::dom::element item : json::ArrayOf(*e)) {
     uint64_t v = 0;
-    if (item.get_uint64().get(v) != simdjson::SUCCESS) {
+    if (item.get_uint64().get(v) == simdjson::SUCCESS) {
+      if (v > kMaxExactInteger) {
+        return Error(std::string(key) + "[" + std::to_string(i) + "]", "must be at most 2^53");
+      }
+    } else {
       double d = 0;
       if (item.get_double().get(d) != simdjson::SUCCESS || d < 0 || d > 9007199254740992.0 ||
           d != static_cast<double>(static_cast<uint64_t>(d))) {
