@@ -45,9 +45,9 @@ std::optional<CaseView> Seeded(uint64_t id, bool closed) {
   const char* ops[] = {
       R"({"case":%I,"op":"open","op_seq":1,"kind":"incident","severity":"high","title":"t","requester":"r","timers":{"respond_due":"2026-03-02T00:00:00Z","escalation":[{"level":1,"to":"x","due":"2026-03-03T00:00:00Z"}]}})",
       R"({"case":%I,"op":"task","op_seq":2,"task":1,"action":"add","title":"t"})",
-      R"({"case":%I,"op":"decide","op_seq":3,"decision":1,"outcome":"deny"})",
-      R"({"case":%I,"op":"decide","op_seq":4,"decision":2,"outcome":"override","overrides":{"decision":1,"automated":true},"control_owner":"dmitri"})",
-      R"({"case":%I,"op":"except","op_seq":5,"decision":3,"expires":"2026-04-01T00:00:00Z","review_by":"2026-03-20T00:00:00Z","compensating_controls":["c"]})",
+      R"({"case":%I,"op":"decide","op_seq":3,"decision_id":1,"decision":"deny"})",
+      R"({"case":%I,"op":"decide","op_seq":4,"decision_id":2,"decision":"override","identity":"k","overrides":{"decision":1,"automated":true},"control_owner":"dmitri"})",
+      R"({"case":%I,"op":"except","op_seq":5,"decision_id":3,"decision":"exception","correlation_key":"CHG-1","expires":"2026-04-01T00:00:00Z","review_by":"2026-03-20T00:00:00Z","compensating_controls":["c"]})",
       R"({"case":%I,"op":"close","op_seq":6,"from":"open","resolution":"resolved","criteria":[]})",
   };
   std::optional<CaseView> v;

@@ -231,8 +231,10 @@ std::string EncodeCaseAttributes(const CaseOp& op) {
       WriteLinks(w, "links", op.links);
       break;
     case OpType::kDecide:
-      w.Key("decision").Uint(op.decision_id);
-      w.Key("outcome").String(OutcomeName(*op.outcome));
+      w.Key("decision_id").Uint(op.decision_id);
+      w.Key("decision").String(OutcomeName(*op.outcome));
+      Str(w, "identity", op.subject_identity);
+      Str(w, "correlation_key", op.subject_correlation_key);
       WriteSignals(w, op);
       if (op.overrides_decision || op.overrides_event) {
         w.Key("overrides").BeginObject();
@@ -244,7 +246,10 @@ std::string EncodeCaseAttributes(const CaseOp& op) {
       Str(w, "control_owner", op.control_owner);
       break;
     case OpType::kExcept:
-      w.Key("decision").Uint(op.decision_id);
+      w.Key("decision_id").Uint(op.decision_id);
+      w.Key("decision").String("exception");
+      Str(w, "identity", op.subject_identity);
+      Str(w, "correlation_key", op.subject_correlation_key);
       w.Key("expires").String(Rfc(*op.expires_ns));
       w.Key("review_by").String(Rfc(*op.review_ns));
       w.Key("compensating_controls").BeginArray();
@@ -253,7 +258,7 @@ std::string EncodeCaseAttributes(const CaseOp& op) {
       WriteSignals(w, op);
       break;
     case OpType::kAcceptRisk:
-      w.Key("decision").Uint(op.decision_id);
+      w.Key("decision_id").Uint(op.decision_id);
       if (op.until_ns) w.Key("until").String(Rfc(*op.until_ns));
       break;
     case OpType::kVerify:
@@ -304,12 +309,12 @@ std::string EncodeCaseAttributes(const CaseOp& op) {
       w.Key("due").String(Rfc(*op.due_ns));
       break;
     case OpType::kExceptionExpired:
-      w.Key("decision").Uint(op.decision_id);
+      w.Key("decision_id").Uint(op.decision_id);
       w.Key("due").String(Rfc(*op.due_ns));
       Str(w, "finding", op.finding);
       break;
     case OpType::kReviewDue:
-      w.Key("decision").Uint(op.decision_id);
+      w.Key("decision_id").Uint(op.decision_id);
       w.Key("due").String(Rfc(*op.due_ns));
       break;
     case OpType::kJoin:
@@ -451,8 +456,10 @@ Result<CaseOp> DecodeCaseEvent(const event::Event& e) {
       if (op.links.empty()) return r.Error("links", "required");
       break;
     case OpType::kDecide: {
-      NHI_RETURN_IF_ERROR(r.Uint32("decision", &op.decision_id, true));
-      NHI_RETURN_IF_ERROR(ReadEnum(r, "outcome", &op.outcome, ParseOutcome, true));
+      NHI_RETURN_IF_ERROR(r.Uint32("decision_id", &op.decision_id, true));
+      NHI_RETURN_IF_ERROR(ReadEnum(r, "decision", &op.outcome, ParseOutcome, true));
+      NHI_RETURN_IF_ERROR(r.String("identity", &op.subject_identity));
+      NHI_RETURN_IF_ERROR(r.String("correlation_key", &op.subject_correlation_key));
       NHI_RETURN_IF_ERROR(ReadSignals(r, &op));
       NHI_ASSIGN_OR_RETURN(auto ov, r.Object("overrides"));
       if (ov) {
@@ -470,17 +477,22 @@ Result<CaseOp> DecodeCaseEvent(const event::Event& e) {
         }
       }
       if ((op.outcome == Outcome::kOverride) != ov.has_value()) {
-        return r.Error("overrides", "present exactly when the outcome is override");
+        return r.Error("overrides", "present exactly when the decision is override");
       }
       if (op.outcome == Outcome::kException) {
-        return r.Error("outcome", "exceptions are recorded by the \"except\" op");
+        return r.Error("decision", "exceptions are recorded by the \"except\" op");
       }
       NHI_RETURN_IF_ERROR(r.String("control_owner", &op.control_owner));
       break;
     }
-    case OpType::kExcept:
+    case OpType::kExcept: {
       op.outcome = Outcome::kException;
-      NHI_RETURN_IF_ERROR(r.Uint32("decision", &op.decision_id, true));
+      NHI_RETURN_IF_ERROR(r.Uint32("decision_id", &op.decision_id, true));
+      std::string kind;
+      NHI_RETURN_IF_ERROR(r.String("decision", &kind, true));
+      if (kind != "exception") return r.Error("decision", "must be \"exception\"");
+      NHI_RETURN_IF_ERROR(r.String("identity", &op.subject_identity));
+      NHI_RETURN_IF_ERROR(r.String("correlation_key", &op.subject_correlation_key));
       op.expires_ns.emplace();
       op.review_ns.emplace();
       NHI_RETURN_IF_ERROR(r.Time("expires", &*op.expires_ns, true));
@@ -488,8 +500,9 @@ Result<CaseOp> DecodeCaseEvent(const event::Event& e) {
       NHI_RETURN_IF_ERROR(r.Strings("compensating_controls", &op.compensating_controls, true));
       NHI_RETURN_IF_ERROR(ReadSignals(r, &op));
       break;
+    }
     case OpType::kAcceptRisk:
-      NHI_RETURN_IF_ERROR(r.Uint32("decision", &op.decision_id, true));
+      NHI_RETURN_IF_ERROR(r.Uint32("decision_id", &op.decision_id, true));
       NHI_RETURN_IF_ERROR(r.OptTime("until", &op.until_ns));
       break;
     case OpType::kVerify:
@@ -561,13 +574,13 @@ Result<CaseOp> DecodeCaseEvent(const event::Event& e) {
       NHI_RETURN_IF_ERROR(r.Time("due", &*op.due_ns, true));
       break;
     case OpType::kExceptionExpired:
-      NHI_RETURN_IF_ERROR(r.Uint32("decision", &op.decision_id, true));
+      NHI_RETURN_IF_ERROR(r.Uint32("decision_id", &op.decision_id, true));
       op.due_ns.emplace();
       NHI_RETURN_IF_ERROR(r.Time("due", &*op.due_ns, true));
       NHI_RETURN_IF_ERROR(r.String("finding", &op.finding));
       break;
     case OpType::kReviewDue:
-      NHI_RETURN_IF_ERROR(r.Uint32("decision", &op.decision_id, true));
+      NHI_RETURN_IF_ERROR(r.Uint32("decision_id", &op.decision_id, true));
       op.due_ns.emplace();
       NHI_RETURN_IF_ERROR(r.Time("due", &*op.due_ns, true));
       break;

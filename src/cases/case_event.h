@@ -121,6 +121,9 @@ struct CaseOp {
   std::optional<uint64_t> overrides_event;
   bool automated_deny = false;
   std::string control_owner;
+  // decide, except: the identity and request the decision is about (what the reconcile rules
+  // exception-expired and override-creep read), when the case names them.
+  std::string subject_identity, subject_correlation_key;
   std::optional<int64_t> expires_ns, review_ns, until_ns;
   std::vector<std::string> compensating_controls;
   // verify

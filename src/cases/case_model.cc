@@ -392,6 +392,8 @@ std::string CaseViewToJson(const CaseView& v) {
     WriteStamp(w, d.at);
     w.Key("rationale").String(d.rationale);
     WritePolicy(w, d.policy);
+    w.Key("identity").String(d.identity);
+    w.Key("correlation_key").String(d.correlation_key);
     w.Key("signals").BeginObject();
     Seqs(w, "events", d.signal_events);
     Strings(w, "findings", d.signal_findings);

@@ -170,6 +170,8 @@ struct Decision {
   std::optional<event::PolicyRef> policy;  // none: no policy was published
   std::vector<uint64_t> signal_events;     // ledger seqs relied on
   std::vector<std::string> signal_findings;
+  // The identity and request (correlation key) the decision is about, when it names them.
+  std::string identity, correlation_key;
   // Overrides: what is overridden (a deny decision of this case, or a denial event in the
   // ledger), whether it was automated, and the control owner who must accept the residual risk.
   std::optional<uint32_t> overrides_decision;

@@ -456,7 +456,9 @@ Result<CasePolicy> ParseCasePolicy(std::string_view cases_json, std::string_view
     std::vector<std::pair<std::string, std::string>> names;
     if (!k.escalation->all.empty()) names.emplace_back("", k.escalation->all);
     for (const auto& [sev, name] : k.escalation->by_severity) {
-      names.emplace_back("." + std::string(SeverityName(sev)), name);
+      std::string suffix = ".";  // (appended, not "." + ...: GCC 12 -O3 warns falsely on that)
+      suffix.append(SeverityName(sev));
+      names.emplace_back(std::move(suffix), name);
     }
     for (const auto& [suffix, name] : names) {
       if (name == "none" || p.paths.count(name)) continue;

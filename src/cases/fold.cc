@@ -193,6 +193,8 @@ Status ApplyCaseEvent(const event::Event& e, uint64_t seq, const CaseOp& op,
       d.policy = e.policy;
       d.signal_events = op.signal_events;
       d.signal_findings = op.signal_findings;
+      d.identity = op.subject_identity;
+      d.correlation_key = op.subject_correlation_key;
       if (op.type == OpType::kExcept) {
         ExceptionTerms t;
         t.expires_ns = *op.expires_ns;

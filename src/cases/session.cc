@@ -112,6 +112,31 @@ Result<std::string> NormalSha256(const std::string& hex) {
   return out;
 }
 
+// The identity and request a decision is about: as given (which must be linked to the case), else
+// the case's only linked one.
+Status SetSubject(const CaseView& v, const std::string& identity, const std::string& ck,
+                  CaseOp* op) {
+  struct Part {
+    const char* type;
+    const char* flag;
+    const std::string& given;
+    std::string* out;
+  } parts[] = {{"identity", "--identity", identity, &op->subject_identity},
+               {"chain", "--chain", ck, &op->subject_correlation_key}};
+  for (const Part& p : parts) {
+    if (!p.given.empty()) {
+      if (!v.has_link(p.type, p.given)) {
+        return InvalidArgumentError(std::string(p.type) + " " + p.given + " is not linked to " +
+                                    CaseName(v.id) + " (case link " + p.flag + ")");
+      }
+      *p.out = p.given;
+    } else if (auto linked = v.links_of(p.type); linked.size() == 1) {
+      *p.out = linked[0];
+    }
+  }
+  return OkStatus();
+}
+
 }  // namespace
 
 std::string_view FindingActionName(FindingCaseOutcome::Action a) {
@@ -692,6 +717,7 @@ Result<OpResult> CaseSession::Decide(uint64_t id, const DecideArgs& a, const Act
   op.outcome = a.outcome;
   op.signal_events = a.signal_events;
   op.signal_findings = a.signal_findings;
+  NHI_RETURN_IF_ERROR(SetSubject(v, a.identity, a.correlation_key, &op));
 
   if (a.outcome == Outcome::kOverride) {
     if (a.overrides_decision.has_value() == a.overrides_event.has_value()) {
@@ -802,6 +828,7 @@ Result<OpResult> CaseSession::Except(uint64_t id, const ExceptArgs& a, const Act
   op.compensating_controls = a.compensating_controls;
   op.signal_events = a.signal_events;
   op.signal_findings = a.signal_findings;
+  NHI_RETURN_IF_ERROR(SetSubject(v, a.identity, a.correlation_key, &op));
   return Write(std::move(op), actor, a.justification, true);
 }
 

@@ -132,6 +132,9 @@ struct DecideArgs {
   std::optional<uint32_t> overrides_decision;  // override: a deny decision of this case
   std::optional<uint64_t> overrides_event;     // override: a denial event in the ledger
   std::string control_owner;                   // override: who must accept the residual risk
+  // What the decision is about: an identity and a request linked to the case. Default: the
+  // case's identity (request) when it links exactly one.
+  std::string identity, correlation_key;
 };
 
 struct ExceptArgs {
@@ -141,6 +144,7 @@ struct ExceptArgs {
   std::vector<std::string> compensating_controls;  // at least one
   std::vector<uint64_t> signal_events;
   std::vector<std::string> signal_findings;
+  std::string identity, correlation_key;  // as for DecideArgs
 };
 
 struct SupportArgs {

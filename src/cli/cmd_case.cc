@@ -528,7 +528,7 @@ void RegisterCaseCommands(CLI::App& app, Context& ctx, int* exit_code) {
     struct A {
       Common c;
       uint64_t id = 0;
-      std::string outcome, rationale, control_owner;
+      std::string outcome, rationale, control_owner, identity, chain;
       std::vector<uint64_t> signal_events;
       std::vector<std::string> signal_findings;
       std::optional<uint32_t> overrides_decision;
@@ -551,6 +551,10 @@ void RegisterCaseCommands(CLI::App& app, Context& ctx, int* exit_code) {
                   "override: the denial event (seq) it overrides");
     s->add_option("--control-owner", a->control_owner,
                   "override: the control owner who must accept the residual risk");
+    s->add_option("--identity", a->identity,
+                  "The linked identity it is about (default: the case's only one)");
+    s->add_option("--chain", a->chain,
+                  "The linked request it is about (default: the case's only one)");
     AddCommon(s, &a->c, false, "(the rationale is the reason)");
     s->callback([&ctx, exit_code, a] {
       *exit_code = RunChange(ctx, a->c, [&](CaseSession& ss, const ActorRef& actor) {
@@ -562,6 +566,8 @@ void RegisterCaseCommands(CLI::App& app, Context& ctx, int* exit_code) {
         d.overrides_decision = a->overrides_decision;
         d.overrides_event = a->overrides_event;
         d.control_owner = a->control_owner;
+        d.identity = a->identity;
+        d.correlation_key = a->chain;
         return Wrap(ss.Decide(a->id, d, actor));
       });
     });
@@ -597,7 +603,7 @@ void RegisterCaseCommands(CLI::App& app, Context& ctx, int* exit_code) {
     struct A {
       Common c;
       uint64_t id = 0;
-      std::string justification, expires, review_by;
+      std::string justification, expires, review_by, identity, chain;
       std::vector<std::string> controls, signal_findings;
       std::vector<uint64_t> signal_events;
     };
@@ -611,6 +617,9 @@ void RegisterCaseCommands(CLI::App& app, Context& ctx, int* exit_code) {
         ->required();
     s->add_option("--signal-event", a->signal_events, "A ledger event relied on (repeatable)");
     s->add_option("--signal-finding", a->signal_findings, "A finding relied on (repeatable)");
+    s->add_option("--identity", a->identity,
+                  "The linked identity it covers (default: the case's only one)");
+    s->add_option("--chain", a->chain, "The linked request it covers (default: the case's only one)");
     AddCommon(s, &a->c, false, "(the justification is the reason)");
     s->callback([&ctx, exit_code, a] {
       *exit_code = RunChange(

@@ -85,6 +85,7 @@ std::vector<CaseOp> OneOfEach() {
     o.overrides_event = 9;
     o.automated_deny = true;
     o.control_owner = "dmitri";
+    o.subject_identity = "aws:accesskey:AKIA1";
   }
   {
     CaseOp& o = add(OpType::kExcept);
@@ -93,6 +94,7 @@ std::vector<CaseOp> OneOfEach() {
     o.expires_ns = kT + 100;
     o.review_ns = kT + 50;
     o.compensating_controls = {"c1", "c2"};
+    o.subject_correlation_key = "CHG-1";
   }
   {
     CaseOp& o = add(OpType::kAcceptRisk);
@@ -219,9 +221,9 @@ TEST(CaseEvent, MalformedEventsAreRejectedNamingTheField) {
        "attributes.extra: unknown member"},
       {Good(R"({"case":7,"op":"transition","op_seq":2,"from":"open","to":"done"})"),
        "attributes.to: unknown value \"done\""},
-      {Good(R"({"case":7,"op":"decide","op_seq":2,"decision":1,"outcome":"override"})"),
-       "attributes.overrides: present exactly when the outcome is override"},
-      {Good(R"({"case":7,"op":"decide","op_seq":2,"decision":1,"outcome":"exception"})"),
+      {Good(R"({"case":7,"op":"decide","op_seq":2,"decision_id":1,"decision":"override"})"),
+       "attributes.overrides: present exactly when the decision is override"},
+      {Good(R"({"case":7,"op":"decide","op_seq":2,"decision_id":1,"decision":"exception"})"),
        "exceptions are recorded by the \"except\" op"},
       {Good(
            R"({"case":7,"op":"attach","op_seq":2,"attachment":1,"name":"a","sha256":"AB","stored":false})"),
@@ -231,7 +233,7 @@ TEST(CaseEvent, MalformedEventsAreRejectedNamingTheField) {
       {Good(R"({"case":7,"op":"link","op_seq":2,"links":{}})"),
        "attributes.links: must link something"},
       {Good(
-           R"({"case":7,"op":"except","op_seq":2,"decision":1,"expires":"tomorrow","review_by":"2026-03-01T00:00:00Z","compensating_controls":["c"]})"),
+           R"({"case":7,"op":"except","op_seq":2,"decision_id":1,"decision":"exception","expires":"tomorrow","review_by":"2026-03-01T00:00:00Z","compensating_controls":["c"]})"),
        "attributes.expires: not an RFC 3339"},
       {Good(""), "attributes: required for a case event"},
   };
@@ -271,10 +273,10 @@ TEST(Fold, RefusesEventsThatDoNotFitTheCase) {
       << s.message();
   s = apply(R"({"case":7,"op":"task","op_seq":2,"task":5,"action":"done"})", "7/2");
   EXPECT_NE(s.message().find("no task 5"), std::string::npos) << s.message();
-  s = apply(R"({"case":7,"op":"accept_risk","op_seq":2,"decision":1})", "7/2");
+  s = apply(R"({"case":7,"op":"accept_risk","op_seq":2,"decision_id":1})", "7/2");
   EXPECT_NE(s.message().find("no decision 1"), std::string::npos) << s.message();
   s = apply(
-      R"({"case":7,"op":"decide","op_seq":2,"decision":1,"outcome":"override","overrides":{"decision":1,"automated":true},"control_owner":"d"})",
+      R"({"case":7,"op":"decide","op_seq":2,"decision_id":1,"decision":"override","overrides":{"decision":1,"automated":true},"control_owner":"d"})",
       "7/2");
   EXPECT_NE(s.message().find("is not a deny of this case"), std::string::npos) << s.message();
   // Nothing above changed the case.
@@ -282,13 +284,13 @@ TEST(Fold, RefusesEventsThatDoNotFitTheCase) {
   EXPECT_TRUE(v->decisions.empty());
   // The control owner, and only they, may accept.
   ASSERT_TRUE(
-      apply(R"({"case":7,"op":"decide","op_seq":2,"decision":1,"outcome":"deny"})", "7/2").ok());
+      apply(R"({"case":7,"op":"decide","op_seq":2,"decision_id":1,"decision":"deny"})", "7/2").ok());
   ASSERT_TRUE(
       apply(
-          R"({"case":7,"op":"decide","op_seq":3,"decision":2,"outcome":"override","overrides":{"decision":1,"automated":false},"control_owner":"dmitri"})",
+          R"({"case":7,"op":"decide","op_seq":3,"decision_id":2,"decision":"override","overrides":{"decision":1,"automated":false},"control_owner":"dmitri"})",
           "7/3")
           .ok());
-  s = apply(R"({"case":7,"op":"accept_risk","op_seq":4,"decision":2})", "7/4");  // actor bob
+  s = apply(R"({"case":7,"op":"accept_risk","op_seq":4,"decision_id":2})", "7/4");  // actor bob
   EXPECT_NE(s.message().find("only the named control owner dmitri"), std::string::npos)
       << s.message();
   EXPECT_EQ(v->decision(2)->status, "pending_risk_acceptance");

@@ -348,6 +348,8 @@ class ScenarioRun {
         }
         if (args["overrides_event"].get(v) == simdjson::SUCCESS) a.overrides_event = Seq(v, where);
         a.control_owner = str("control_owner");
+        a.identity = str("identity");
+        a.correlation_key = str("correlation_key");
         one(s.Decide(id, a, actor));
       } else if (op == "except") {
         ExceptArgs a;
@@ -356,6 +358,8 @@ class ScenarioRun {
         a.review_ns = TimeArg(str("review_by"), where);
         if (args["controls"].get(v) == simdjson::SUCCESS) a.compensating_controls = Strings(v);
         if (args["signal_events"].get(v) == simdjson::SUCCESS) a.signal_events = Seqs(v, where);
+        a.identity = str("identity");
+        a.correlation_key = str("correlation_key");
         one(s.Except(id, a, actor));
       } else if (op == "accept_risk") {
         std::optional<int64_t> until;
@@ -551,6 +555,10 @@ class ScenarioRun {
               EXPECT_EQ(OutcomeName(dec->outcome), want) << dat;
             } else if (m.key == "by") {
               EXPECT_EQ(dec->at.actor, want) << dat;
+            } else if (m.key == "identity") {
+              EXPECT_EQ(dec->identity, want) << dat;
+            } else if (m.key == "correlation_key") {
+              EXPECT_EQ(dec->correlation_key, want) << dat;
             } else if (m.key == "policy") {
               EXPECT_EQ(dec->policy ? dec->policy->id + "/" + dec->policy->version : "none", want)
                   << dat;
