@@ -619,7 +619,8 @@ void RegisterCaseCommands(CLI::App& app, Context& ctx, int* exit_code) {
     s->add_option("--signal-finding", a->signal_findings, "A finding relied on (repeatable)");
     s->add_option("--identity", a->identity,
                   "The linked identity it covers (default: the case's only one)");
-    s->add_option("--chain", a->chain, "The linked request it covers (default: the case's only one)");
+    s->add_option("--chain", a->chain,
+                  "The linked request it covers (default: the case's only one)");
     AddCommon(s, &a->c, false, "(the justification is the reason)");
     s->callback([&ctx, exit_code, a] {
       *exit_code = RunChange(
@@ -858,18 +859,15 @@ void RegisterCaseCommands(CLI::App& app, Context& ctx, int* exit_code) {
       }
       store::CaseQuery q = a->q;
       if (a->due) q.due_before = ctx.clock().NowUnixNanos();
-      auto rows = (*store)->ListCases(q);
-      if (!rows.ok()) {
-        *exit_code = Fail(rows.status());
-        return;
-      }
       json::JsonWriter w;
       w.BeginArray();
       if (!a->json) {
         std::printf("%6s %-13s %-8s %-17s %-14s %-10s %s\n", "ID", "KIND", "SEVERITY", "STATE",
                     "OWNER", "UPDATED", "TITLE");
       }
-      for (const auto& r : *rows) {
+      size_t count = 0;
+      Status scanned = (*store)->ScanCases(q, [&](const store::CaseRow& r) {
+        ++count;
         if (a->json) {
           w.BeginObject();
           w.Key("id").Uint(r.id);
@@ -903,12 +901,17 @@ void RegisterCaseCommands(CLI::App& app, Context& ctx, int* exit_code) {
                       r.state.c_str(), Fit(r.owner.empty() ? "-" : r.owner, 14).c_str(),
                       ShortTime(r.updated_ns).substr(0, 10).c_str(), Fit(r.title, 40).c_str());
         }
+        return OkStatus();
+      });
+      if (!scanned.ok()) {
+        *exit_code = Fail(scanned);
+        return;
       }
       w.EndArray();
       if (a->json) {
         std::printf("%s\n", w.str().c_str());
       } else {
-        std::printf("%zu case%s\n", rows->size(), rows->size() == 1 ? "" : "s");
+        std::printf("%zu case%s\n", count, count == 1 ? "" : "s");
       }
       *exit_code = kExitOk;
     });

@@ -328,6 +328,10 @@ class Store {
   // Cases (derived; see cases/projection.h). Reads see the open write transaction's writes.
   virtual Result<std::optional<CaseRow>> GetCase(uint64_t id) = 0;
   virtual Result<std::vector<CaseRow>> ListCases(const CaseQuery& query) = 0;
+  // The same rows, streamed: `fn` sees each in turn (the object is reused between calls) until
+  // it returns non-OK. Listing without collecting is what keeps 100k cases fast.
+  virtual Status ScanCases(const CaseQuery& query,
+                           const std::function<Status(const CaseRow&)>& fn) = 0;
   // The largest case id (0 when there is none).
   virtual Result<uint64_t> MaxCaseId() = 0;
   // The ledger seqs of the case's events, in op order.

@@ -71,6 +71,15 @@ std::string Snapshot(store::Store& store) {
   auto rows = store.ListCases(all);
   EXPECT_TRUE(rows.ok());
   if (!rows.ok()) return "";
+  std::vector<store::CaseRow> scanned;
+  EXPECT_TRUE(store
+                  .ScanCases(all,
+                             [&](const store::CaseRow& r) {
+                               scanned.push_back(r);
+                               return OkStatus();
+                             })
+                  .ok());
+  EXPECT_EQ(scanned, *rows);
   for (const store::CaseRow& r : *rows) {
     out << "case " << r.id << "|" << r.kind << "|" << r.state << "|" << r.severity << "|" << r.title
         << "|" << r.owner << "|" << r.requester << "|" << r.opened_ns << "|" << r.updated_ns << "|"
