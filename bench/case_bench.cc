@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <memory>
 #include <random>
@@ -39,6 +40,14 @@ using Clk = std::chrono::steady_clock;
 
 double Ms(Clk::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
 
+// CPU time of this thread, in ms: unlike wall time, not inflated by other processes on a shared
+// machine.
+double CpuMs() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
+}
+
 int Fail(const std::string& what, const Status& s) {
   std::fprintf(stderr, "nhitrace_case_bench: %s: %s\n", what.c_str(), s.message().c_str());
   return 1;
@@ -57,7 +66,7 @@ int main(int argc, char** argv) {
   uint64_t cases = 10000, events = 0, identities = 50000, explain = 1000, seed = 1;
   uint64_t ops_per_batch = 1;
   std::string dir;
-  bool durable = false, keep = false;
+  bool durable = false, keep = false, measure_only = false;
   CLI::App app{"Case operations, explain and listing at scale"};
   app.add_option("--cases", cases, "Cases to run through their life")->capture_default_str();
   app.add_option("--events", events, "Background events in the ledger")->capture_default_str();
@@ -70,6 +79,8 @@ int main(int argc, char** argv) {
   app.add_option("--seed", seed, "Random seed")->capture_default_str();
   app.add_option("--dir", dir, "Scratch directory (default: a new one under $TMPDIR or /tmp)");
   app.add_flag("--keep", keep, "Keep the scratch directory (the store) afterwards");
+  app.add_flag("--measure-only", measure_only,
+               "Only explain and list, on the store a --keep run left in --dir (give --cases)");
   CLI11_PARSE(app, argc, argv);
   if (ops_per_batch == 0) ops_per_batch = 1;
 
@@ -78,14 +89,16 @@ int main(int argc, char** argv) {
     dir = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/nhitrace-case-bench." +
           std::to_string(::getpid());
   }
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
+  if (!measure_only) {
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+  }
   struct Cleanup {
     std::string d;
     ~Cleanup() {
       if (!d.empty()) std::filesystem::remove_all(d);
     }
-  } cleanup{keep ? std::string() : dir};
+  } cleanup{keep || measure_only ? std::string() : dir};
 
   // The ledger's clock is the real one; the cases' clock moves 1 s per operation so that SLA
   // timers are planned but none falls due during the run.
@@ -94,8 +107,10 @@ int main(int argc, char** argv) {
   store::StoreOptions so;
   so.path = dir + "/ledger.db";
   so.durable = durable;
-  Status st = ledger::Ledger::Init(so, dir + "/ledger.key", "bench.example/cases", clock);
-  if (!st.ok()) return Fail("init", st);
+  if (!measure_only) {
+    Status st = ledger::Ledger::Init(so, dir + "/ledger.key", "bench.example/cases", clock);
+    if (!st.ok()) return Fail("init", st);
+  }
   auto signer = ledger::LoadSigningKey(dir + "/ledger.key");
   if (!signer.ok()) return Fail("key", signer.status());
   auto store = store::OpenStore(so);
@@ -108,6 +123,7 @@ int main(int argc, char** argv) {
 
   // 1. Background events.
   auto t0 = Clk::now();
+  if (measure_only) events = 0;
   for (uint64_t i = 0; i < events;) {
     auto batch = (*ledger)->BeginBatch();
     if (!batch.ok()) return Fail("batch", batch.status());
@@ -156,7 +172,7 @@ int main(int argc, char** argv) {
     return c;
   };
   t0 = Clk::now();
-  for (uint64_t c = 0; c < cases; ++c) {
+  for (uint64_t c = 0; c < cases && !measure_only; ++c) {
     uint64_t id = c + 1;
     const std::string& owner = owners[rng() % owners.size()];
     std::string reporter = "requester" + std::to_string(c % 977) + "@example.com";
@@ -224,37 +240,44 @@ int main(int argc, char** argv) {
   }
   double ops_s = Ms(Clk::now() - t0) / 1000;
   auto count = s.EventCount();
-  std::printf(
-      "case ops: %llu cases, %llu ops in %.1f s: %.0f ops/s (%llu per batch%s); per op "
-      "p50 %.3f ms, p99 %.3f ms; ledger %llu events\n",
-      (unsigned long long)cases, (unsigned long long)total_ops, ops_s,
-      static_cast<double>(total_ops) / ops_s, (unsigned long long)ops_per_batch,
-      durable ? ", fsync" : "", Percentile(op_ms, 0.5), Percentile(op_ms, 0.99),
-      (unsigned long long)(count.ok() ? *count : 0));
+  if (!measure_only)
+    std::printf(
+        "case ops: %llu cases, %llu ops in %.1f s: %.0f ops/s (%llu per batch%s); per op "
+        "p50 %.3f ms, p99 %.3f ms; ledger %llu events\n",
+        (unsigned long long)cases, (unsigned long long)total_ops, ops_s,
+        static_cast<double>(total_ops) / ops_s, (unsigned long long)ops_per_batch,
+        durable ? ", fsync" : "", Percentile(op_ms, 0.5), Percentile(op_ms, 0.99),
+        (unsigned long long)(count.ok() ? *count : 0));
 
   // 3. Explain.
-  std::vector<double> ex_ms;
+  std::vector<double> ex_ms, ex_cpu;
   for (uint64_t i = 0; i < explain && cases > 0; ++i) {
     uint64_t id = 1 + rng() % cases;
     auto t = Clk::now();
+    double c0 = CpuMs();
     auto x = cases::ExplainCase(s, id);
     if (!x.ok()) return Fail("explain", x.status());
     std::string text = cases::ExplanationToText(*x);
     ex_ms.push_back(Ms(Clk::now() - t));
+    ex_cpu.push_back(CpuMs() - c0);
     if (!x->view_consistent) return Fail("explain", InternalError(x->inconsistency));
   }
-  std::printf("explain: %zu cases: p50 %.3f ms, p99 %.3f ms, max %.3f ms\n", ex_ms.size(),
-              Percentile(ex_ms, 0.5), Percentile(ex_ms, 0.99),
-              ex_ms.empty() ? 0 : *std::max_element(ex_ms.begin(), ex_ms.end()));
+  std::printf(
+      "explain: %zu cases: wall p50 %.3f ms, p99 %.3f ms, max %.3f ms; cpu p50 %.3f ms, "
+      "p99 %.3f ms\n",
+      ex_ms.size(), Percentile(ex_ms, 0.5), Percentile(ex_ms, 0.99),
+      ex_ms.empty() ? 0 : *std::max_element(ex_ms.begin(), ex_ms.end()), Percentile(ex_cpu, 0.5),
+      Percentile(ex_cpu, 0.99));
 
   // 4. Listing and filtering.
   // ScanCases streams the rows (what `case list` does); ListCases collects them in a vector.
   auto timed_list = [&](const char* what, store::CaseQuery q) -> int {
-    std::vector<double> scan_ms, list_ms;
+    std::vector<double> scan_ms, list_ms, scan_cpu;
     size_t n = 0;
     uint64_t checksum = 0;
     for (int i = 0; i < 5; ++i) {
       auto t = Clk::now();
+      double c0 = CpuMs();
       n = 0;
       Status sc = s.ScanCases(q, [&](const store::CaseRow& r) {
         ++n;
@@ -263,14 +286,16 @@ int main(int argc, char** argv) {
       });
       if (!sc.ok()) return Fail("scan", sc);
       scan_ms.push_back(Ms(Clk::now() - t));
+      scan_cpu.push_back(CpuMs() - c0);
       t = Clk::now();
       auto rows = s.ListCases(q);
       if (!rows.ok()) return Fail("list", rows.status());
       list_ms.push_back(Ms(Clk::now() - t));
       if (rows->size() != n) return Fail("list", InternalError("scan and list disagree"));
     }
-    std::printf("list %-28s %7zu rows: scan median %.1f ms, collected median %.1f ms (of 5)\n",
-                what, n, Percentile(scan_ms, 0.5), Percentile(list_ms, 0.5));
+    std::printf("list %-26s %6zu rows: scan median %.1f ms (cpu %.1f ms), collected %.1f ms\n",
+                what, n, Percentile(scan_ms, 0.5), Percentile(scan_cpu, 0.5),
+                Percentile(list_ms, 0.5));
     return checksum == 0 && n > 0 ? 1 : 0;
   };
   store::CaseQuery all;
