@@ -120,22 +120,23 @@ Status CaseProjection::OnAppend(store::WriteTxn& txn, uint64_t seq, const event:
       staged_blobs_.erase(it);
     }
   }
+  // Written now, not at the commit: later reads in the same batch (a second finding looking for
+  // the case the first one opened, Tick's list of due cases) must see this case as it is.
+  NHI_RETURN_IF_ERROR(WriteCase(txn, *view));
   pending_[id] = std::move(*view);
-  dirty_.insert(id);
   max_id_in_batch_ = std::max(max_id_in_batch_, id);
   return OkStatus();
 }
 
 Status CaseProjection::BeforeCommit(store::WriteTxn& txn) {
-  for (uint64_t id : dirty_) NHI_RETURN_IF_ERROR(WriteCase(txn, pending_.at(id)));
-  OnRollback();  // the batch is written: start the next one afresh
+  (void)txn;
+  OnRollback();  // everything is written: start the next batch afresh
   return OkStatus();
 }
 
 void CaseProjection::OnRollback() {
   staged_blobs_.clear();
   pending_.clear();
-  dirty_.clear();
   max_id_in_batch_ = 0;
 }
 

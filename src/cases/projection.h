@@ -1,8 +1,8 @@
 // CaseProjection: the derived case tables, kept in step with the ledger.
 //
 // It observes every append (ledger::AppendObserver) and folds each case event into its case
-// (cases/fold.h) in the same transaction, so the tables can never disagree with a committed
-// ledger:
+// (cases/fold.h), writing the case's rows at once in the same transaction (so later reads in the
+// batch see them, and the tables can never disagree with a committed ledger):
 //   cases           one row per case: kind, state, severity, owner, times, next timer due
 //   case_events     which ledger seq is which op of which case
 //   case_tasks      tasks with owner, due date and status
@@ -60,8 +60,7 @@ class CaseProjection final : public ledger::AppendObserver {
   Status Write(store::WriteTxn& txn, const CaseView& v);
 
   store::Store& store_;
-  std::map<uint64_t, CaseView> pending_;  // cases changed in this batch
-  std::set<uint64_t> dirty_;
+  std::map<uint64_t, CaseView> pending_;  // cases changed in this batch, as folded
   uint64_t max_id_in_batch_ = 0;
   std::string last_rejection_;
   std::map<std::string, std::string> staged_blobs_;
