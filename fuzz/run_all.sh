@@ -30,13 +30,15 @@ all_targets=(
   entra_fuzz
   api_request_fuzz
   policy_fuzz
+  case_policy_fuzz
+  case_event_fuzz
 )
 targets=("${@:-${all_targets[@]}}")
 
 # Per-target libFuzzer flags: input size limit and dictionary.
 flags() {
   case $1 in
-    canonical_json_fuzz | native_event_fuzz | leaf_fuzz)
+    canonical_json_fuzz | native_event_fuzz | leaf_fuzz | case_policy_fuzz | case_event_fuzz)
       echo "-max_len=4096 -dict=$root/fuzz/json.dict" ;;
     gcp_audit_fuzz | github_audit_fuzz | okta_fuzz | entra_fuzz)
       echo "-max_len=8192 -dict=$root/fuzz/importers.dict" ;;

@@ -371,7 +371,7 @@ void RegisterTraceCommands(CLI::App& app, Context& ctx, int* exit_code) {
   }
   {
     auto* cmd = app.add_subcommand(
-        "rebuild", "Recompute identities and grant chains from the ledger, from scratch");
+        "rebuild", "Recompute identities, grant chains, cases, policies and findings from the ledger");
     cmd->callback([&ctx, exit_code] {
       auto store = ctx.OpenStoreOnly();
       if (!store.ok()) {
@@ -393,7 +393,13 @@ void RegisterTraceCommands(CLI::App& app, Context& ctx, int* exit_code) {
         *exit_code = kExitError;
         return;
       }
-      std::printf("rebuilt identities, grant chains, policies and findings\n");
+      s = cases::CaseProjection::Rebuild(**store);
+      if (!s.ok()) {
+        PrintError(s);
+        *exit_code = kExitError;
+        return;
+      }
+      std::printf("rebuilt identities, grant chains, cases, policies and findings\n");
       *exit_code = kExitOk;
     });
   }

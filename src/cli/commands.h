@@ -24,5 +24,7 @@ void RegisterPolicyCommands(CLI::App& app, Context& ctx,
                             int* exit_code);  // policy publish|list|show|diff
 void RegisterReconcileCommands(CLI::App& app, Context& ctx,
                                int* exit_code);  // reconcile findings replay
+// case open|show|list|assign|transition|... (docs/cases.md)
+void RegisterCaseCommands(CLI::App& app, Context& ctx, int* exit_code);
 
 }  // namespace nhitrace::cli

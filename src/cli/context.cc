@@ -50,6 +50,8 @@ Result<std::unique_ptr<ledger::Ledger>> Context::OpenLedger(bool need_signer) {
   engine_.reset();
   derived_ = std::make_unique<correlate::DerivedState>(l->store());
   l->AddObserver(derived_.get());
+  cases_ = std::make_unique<cases::CaseProjection>(l->store());
+  l->AddObserver(cases_.get());
   policy_index_ = std::make_unique<policy::PolicyIndex>(l->store());
   l->AddObserver(policy_index_.get());
   if (reconcile_) engine_ = std::make_unique<reconcile::Engine>(*l);

@@ -7,6 +7,7 @@
 
 #include "base/status.h"
 #include "base/time.h"
+#include "cases/projection.h"
 #include "correlate/derived_state.h"
 #include "ledger/ledger.h"
 #include "policy/policy_index.h"
@@ -42,8 +43,8 @@ class Context {
 
   // Opens the ledger. With `need_signer` the signing key is loaded (appending, signing new
   // checkpoints); otherwise the key is loaded only if present and readable. The derived state
-  // (identities, grant chains), the policy index and (unless set_reconcile(false)) the
-  // reconciliation engine are attached, so appends keep them current.
+  // (identities, grant chains), the case projection, the policy index and (unless
+  // set_reconcile(false)) the reconciliation engine are attached, so appends keep them current.
   Result<std::unique_ptr<ledger::Ledger>> OpenLedger(bool need_signer);
   // Whether stores opened from now on are memory-mapped for reads (default true; ingest
   // turns it off to keep its memory bounded).
@@ -52,6 +53,8 @@ class Context {
   Result<std::unique_ptr<store::Store>> OpenStoreOnly();
 
   const Clock& clock() const { return clock_; }
+  // The case projection of the ledger OpenLedger opened last (null before).
+  cases::CaseProjection* case_projection() { return cases_.get(); }
 
   // Whether OpenLedger attaches the reconciliation engine (default true).
   void set_reconcile(bool v) { reconcile_ = v; }
@@ -61,6 +64,7 @@ class Context {
  private:
   const Clock& clock_;
   std::unique_ptr<correlate::DerivedState> derived_;
+  std::unique_ptr<cases::CaseProjection> cases_;
   std::unique_ptr<policy::PolicyIndex> policy_index_;
   std::unique_ptr<reconcile::Engine> engine_;
   bool reconcile_ = true;

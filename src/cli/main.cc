@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
   cli::RegisterTokenCommands(app, ctx, &exit_code);
   cli::RegisterPolicyCommands(app, ctx, &exit_code);
   cli::RegisterReconcileCommands(app, ctx, &exit_code);
+  cli::RegisterCaseCommands(app, ctx, &exit_code);
   for (auto* sub : app.get_subcommands({})) sub->fallthrough();
 
   try {

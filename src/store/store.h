@@ -18,6 +18,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/status.h"
@@ -262,6 +263,62 @@ struct ScheduleRow {
   friend bool operator==(const ScheduleRow&, const ScheduleRow&) = default;
 };
 
+// Cases (derived from the case events in the ledger; see cases/projection.h). One row per case
+// with what listing and filtering need; the full case is the fold of its events.
+struct CaseRow {
+  uint64_t id = 0;
+  std::string kind, state, severity, title;
+  std::string owner;  // empty = NULL
+  std::string requester;
+  int64_t opened_ns = 0;
+  int64_t updated_ns = 0;
+  std::optional<int64_t> closed_ns;
+  std::optional<int64_t> next_due_ns;  // the earliest pending timer
+  uint32_t op_count = 0;
+  uint64_t last_seq = 0;
+  uint32_t escalation_level = 0;
+  uint32_t open_tasks = 0;
+  friend bool operator==(const CaseRow&, const CaseRow&) = default;
+};
+
+struct CaseTaskRow {
+  uint64_t case_id = 0;
+  uint32_t task_id = 0;
+  std::string title;
+  std::string owner;  // empty = NULL
+  std::string status;
+  std::optional<int64_t> due_ns;
+  friend bool operator==(const CaseTaskRow&, const CaseTaskRow&) = default;
+};
+
+// Something linked to a case (type: identity | event | finding | chain | ticket), and the case
+// event that linked it.
+struct CaseLinkRow {
+  uint64_t case_id = 0;
+  std::string type, value;
+  uint64_t seq = 0;
+  friend bool operator==(const CaseLinkRow&, const CaseLinkRow&) = default;
+};
+
+struct CaseDecisionRow {
+  uint64_t case_id = 0;
+  uint32_t decision_id = 0;
+  std::string outcome, status, actor;
+  std::string control_owner;  // empty = NULL
+  int64_t time_ns = 0;
+  uint64_t seq = 0;
+  friend bool operator==(const CaseDecisionRow&, const CaseDecisionRow&) = default;
+};
+
+// A filter over cases; empty fields do not filter. Results are ordered by id.
+struct CaseQuery {
+  std::string state, kind, owner, severity;
+  bool open_only = false;             // state != closed
+  std::optional<int64_t> due_before;  // next_due_ns <= due_before
+  uint64_t after_id = 0;              // id > after_id (paging)
+  size_t limit = 1000;
+};
+
 class WriteTxn {
  public:
   virtual ~WriteTxn() = default;
@@ -300,6 +357,23 @@ class WriteTxn {
   virtual Status ClearSchedule() = 0;
   // Deletes policies, findings, decisions and the schedule (before a rebuild).
   virtual Status ClearReconcile() = 0;
+
+  // Cases (derived; see cases/projection.h).
+  virtual Status PutCase(const CaseRow& row) = 0;  // insert or replace
+  // Records that ledger event `seq` is op `op_seq` of case `case_id`.
+  virtual Status PutCaseEvent(uint64_t case_id, uint32_t op_seq, uint64_t seq) = 0;
+  // Replaces the case's task, link and decision rows with these.
+  virtual Status ReplaceCaseDetails(uint64_t case_id, const std::vector<CaseTaskRow>& tasks,
+                                    const std::vector<CaseLinkRow>& links,
+                                    const std::vector<CaseDecisionRow>& decisions) = 0;
+  // Records that case event `seq` was not folded into any case, and why.
+  virtual Status PutCaseRejection(uint64_t seq, std::string_view reason) = 0;
+  // Deletes every derived case table (before a rebuild); attachment bytes are kept.
+  virtual Status ClearCases() = 0;
+  // Keeps the bytes of an attached file under their SHA-256 (32 bytes); ignored when present.
+  // Not derived state: the ledger holds only the hash, so these bytes are never cleared.
+  virtual Status PutAttachmentBlob(std::string_view sha256, std::string_view bytes,
+                                   int64_t stored_ns) = 0;
 
   // Makes every write durable (fsync'd, per StoreOptions::durable) or fails and rolls back.
   virtual Status Commit() = 0;
@@ -384,6 +458,28 @@ class Store {
   virtual Status ScanIdentityLinks(const std::function<Status(const IdentityLinkRow&)>& fn) = 0;
   virtual Status ScanGrants(const std::function<Status(const GrantRow&)>& fn) = 0;
   virtual Result<uint64_t> QuarantineCount() = 0;
+
+  // Cases (derived; see cases/projection.h). Reads see the open write transaction's writes.
+  virtual Result<std::optional<CaseRow>> GetCase(uint64_t id) = 0;
+  virtual Result<std::vector<CaseRow>> ListCases(const CaseQuery& query) = 0;
+  // The same rows, streamed: `fn` sees each in turn (the object is reused between calls) until
+  // it returns non-OK. Listing without collecting is what keeps 100k cases fast.
+  virtual Status ScanCases(const CaseQuery& query,
+                           const std::function<Status(const CaseRow&)>& fn) = 0;
+  // The largest case id (0 when there is none).
+  virtual Result<uint64_t> MaxCaseId() = 0;
+  // The ledger seqs of the case's events, in op order.
+  virtual Result<std::vector<uint64_t>> ListCaseEventSeqs(uint64_t case_id) = 0;
+  virtual Result<std::vector<CaseTaskRow>> ListCaseTasks(uint64_t case_id) = 0;
+  virtual Result<std::vector<CaseLinkRow>> ListCaseLinks(uint64_t case_id) = 0;
+  virtual Result<std::vector<CaseDecisionRow>> ListCaseDecisions(uint64_t case_id) = 0;
+  // The ids of the cases linking (type, value), ascending.
+  virtual Result<std::vector<uint64_t>> FindCasesByLink(std::string_view type,
+                                                        std::string_view value) = 0;
+  // Case events that were not folded into a case: (seq, reason), by seq.
+  virtual Result<std::vector<std::pair<uint64_t, std::string>>> ListCaseRejections() = 0;
+  // The bytes kept for an attachment's SHA-256 (32 bytes), if any.
+  virtual Result<std::optional<std::string>> GetAttachmentBlob(std::string_view sha256) = 0;
 
   // Starts the (single) write transaction.
   virtual Result<std::unique_ptr<WriteTxn>> BeginWrite() = 0;

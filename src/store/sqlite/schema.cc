@@ -217,6 +217,89 @@ CREATE TABLE reconcile_schedule (
 ) WITHOUT ROWID;
 CREATE INDEX reconcile_schedule_by_due ON reconcile_schedule(due_ns);
 )sql"},
+    {5, "cases: the current view of every case, its events, tasks, links and decisions", R"sql(
+-- Derived from the case events (kind `case`, source nhitrace-cases) in the ledger and rebuilt
+-- from them by `nhitrace case rebuild` (docs/cases.md). A case itself is the fold of its events;
+-- these tables hold what listing, filtering and joining need.
+CREATE TABLE cases (
+  id               INTEGER PRIMARY KEY,
+  kind             TEXT NOT NULL,
+  state            TEXT NOT NULL,
+  severity         TEXT NOT NULL,
+  title            TEXT NOT NULL,
+  owner            TEXT,
+  requester        TEXT NOT NULL,
+  opened_ns        INTEGER NOT NULL,
+  updated_ns       INTEGER NOT NULL,
+  closed_ns        INTEGER,
+  next_due_ns      INTEGER,
+  op_count         INTEGER NOT NULL,
+  last_seq         INTEGER NOT NULL,
+  escalation_level INTEGER NOT NULL,
+  open_tasks       INTEGER NOT NULL
+);
+CREATE INDEX cases_by_state ON cases(state, id);
+CREATE INDEX cases_by_owner ON cases(owner, id) WHERE owner IS NOT NULL;
+CREATE INDEX cases_by_due ON cases(next_due_ns) WHERE next_due_ns IS NOT NULL;
+
+-- Ledger event `seq` is op `op_seq` of case `case_id`.
+CREATE TABLE case_events (
+  case_id INTEGER NOT NULL,
+  op_seq  INTEGER NOT NULL,
+  seq     INTEGER NOT NULL,
+  PRIMARY KEY (case_id, op_seq)
+) WITHOUT ROWID;
+
+CREATE TABLE case_tasks (
+  case_id INTEGER NOT NULL,
+  task_id INTEGER NOT NULL,
+  title   TEXT NOT NULL,
+  owner   TEXT,
+  status  TEXT NOT NULL,
+  due_ns  INTEGER,
+  PRIMARY KEY (case_id, task_id)
+) WITHOUT ROWID;
+CREATE INDEX case_tasks_by_owner ON case_tasks(owner, status) WHERE owner IS NOT NULL;
+
+-- What each case links: identities, events, findings, grant chains, tickets.
+CREATE TABLE case_links (
+  type    TEXT NOT NULL,
+  value   TEXT NOT NULL,
+  case_id INTEGER NOT NULL,
+  seq     INTEGER NOT NULL,
+  PRIMARY KEY (type, value, case_id)
+) WITHOUT ROWID;
+CREATE INDEX case_links_by_case ON case_links(case_id);
+
+CREATE TABLE case_decisions (
+  case_id       INTEGER NOT NULL,
+  decision_id   INTEGER NOT NULL,
+  outcome       TEXT NOT NULL,
+  status        TEXT NOT NULL,
+  actor         TEXT NOT NULL,
+  control_owner TEXT,
+  time_ns       INTEGER NOT NULL,
+  seq           INTEGER NOT NULL,
+  PRIMARY KEY (case_id, decision_id)
+) WITHOUT ROWID;
+CREATE INDEX case_decisions_by_actor ON case_decisions(actor, outcome);
+
+-- Case events that could not be folded into a case (malformed, out of sequence), and why.
+CREATE TABLE case_rejected (
+  seq    INTEGER PRIMARY KEY,
+  reason TEXT NOT NULL
+);
+
+-- NOT derived: the bytes of attached files, by SHA-256. The ledger holds only the hash, so a
+-- rebuild never clears this table.
+CREATE TABLE case_attachment_blobs (
+  id        INTEGER PRIMARY KEY,
+  sha256    BLOB NOT NULL UNIQUE,
+  bytes     BLOB NOT NULL,
+  size      INTEGER NOT NULL,
+  stored_ns INTEGER NOT NULL
+);
+)sql"},
 };
 
 }  // namespace

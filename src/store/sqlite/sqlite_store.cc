@@ -139,6 +139,47 @@ ApiAuditRow ReadApiAuditRow(const Statement& s) {
 
 // Steps `s` to completion, calling `fn` for each row.
 template <typename Fn>
+Status ForEachRow(Statement& s, Fn&& fn);
+
+constexpr char kCaseColumns[] =
+    "id, kind, state, severity, title, owner, requester, opened_ns, updated_ns, closed_ns, "
+    "next_due_ns, op_count, last_seq, escalation_level, open_tasks";
+
+// Into `c`, reusing its strings' buffers (a scan of 100k rows then allocates almost nothing).
+void ReadCaseRowInto(const Statement& s, CaseRow& c) {
+  c.id = static_cast<uint64_t>(s.ColumnInt(0));
+  c.kind.assign(s.ColumnText(1));
+  c.state.assign(s.ColumnText(2));
+  c.severity.assign(s.ColumnText(3));
+  c.title.assign(s.ColumnText(4));
+  c.owner.assign(s.ColumnText(5));
+  c.requester.assign(s.ColumnText(6));
+  c.opened_ns = s.ColumnInt(7);
+  c.updated_ns = s.ColumnInt(8);
+  c.closed_ns = OptInt(s, 9);
+  c.next_due_ns = OptInt(s, 10);
+  c.op_count = static_cast<uint32_t>(s.ColumnInt(11));
+  c.last_seq = static_cast<uint64_t>(s.ColumnInt(12));
+  c.escalation_level = static_cast<uint32_t>(s.ColumnInt(13));
+  c.open_tasks = static_cast<uint32_t>(s.ColumnInt(14));
+}
+
+CaseRow ReadCaseRow(const Statement& s) {
+  CaseRow c;
+  ReadCaseRowInto(s, c);
+  return c;
+}
+
+void BindOptInt(Statement& s, int i, const std::optional<int64_t>& v) {
+  if (v) {
+    s.BindInt(i, *v);
+  } else {
+    s.BindNull(i);
+  }
+}
+
+// Steps `s` to completion, calling `fn` for each row.
+template <typename Fn>
 Status ForEachRow(Statement& s, Fn&& fn) {
   for (;;) {
     NHI_ASSIGN_OR_RETURN(auto r, s.Step());
@@ -465,6 +506,27 @@ class SqliteStore final : public Store {
     return out;
   }
 
+  // Cases.
+
+  Result<std::optional<CaseRow>> GetCase(uint64_t id) override {
+    NHI_ASSIGN_OR_RETURN(
+        Statement * s, Cached(std::string("SELECT ") + kCaseColumns + " FROM cases WHERE id = ?1"));
+    ResetGuard g(*s);
+    s->BindInt(1, static_cast<int64_t>(id));
+    NHI_ASSIGN_OR_RETURN(auto r, s->Step());
+    if (r == Statement::StepResult::kDone) return std::optional<CaseRow>();
+    return std::optional<CaseRow>(ReadCaseRow(*s));
+  }
+
+  Result<std::vector<CaseRow>> ListCases(const CaseQuery& q) override {
+    std::vector<CaseRow> out;
+    NHI_RETURN_IF_ERROR(ScanCases(q, [&](const CaseRow& r) {
+      out.push_back(r);
+      return OkStatus();
+    }));
+    return out;
+  }
+
   Result<std::vector<ApiAuditRow>> ListApiAudit(int64_t after_id, size_t limit) override {
     NHI_ASSIGN_OR_RETURN(Statement s,
                          Statement::Prepare(db_.get(), std::string("SELECT ") + kApiAuditColumns +
@@ -480,6 +542,53 @@ class SqliteStore final : public Store {
     return out;
   }
 
+  Status ScanCases(const CaseQuery& q, const std::function<Status(const CaseRow&)>& fn) override {
+    // As in QueryEvents: only the conditions that are set, every value bound.
+    std::string sql = std::string("SELECT ") + kCaseColumns + " FROM cases WHERE id > ?1";
+    if (!q.state.empty()) sql += " AND state = ?2";
+    if (!q.kind.empty()) sql += " AND kind = ?3";
+    if (!q.owner.empty()) sql += " AND owner = ?4";
+    if (!q.severity.empty()) sql += " AND severity = ?5";
+    if (q.open_only) sql += " AND state <> 'closed'";
+    if (q.due_before) sql += " AND next_due_ns <= ?6";
+    sql += " ORDER BY id LIMIT ?7";
+    NHI_ASSIGN_OR_RETURN(Statement * s, Cached(sql));
+    ResetGuard g(*s);
+    s->BindInt(1, static_cast<int64_t>(std::min<uint64_t>(q.after_id, INT64_MAX)));
+    if (!q.state.empty()) s->BindText(2, q.state, true);
+    if (!q.kind.empty()) s->BindText(3, q.kind, true);
+    if (!q.owner.empty()) s->BindText(4, q.owner, true);
+    if (!q.severity.empty()) s->BindText(5, q.severity, true);
+    if (q.due_before) s->BindInt(6, *q.due_before);
+    s->BindInt(7, static_cast<int64_t>(std::min<size_t>(q.limit, INT64_MAX)));
+    CaseRow row;
+    return ForEachRow(*s, [&](const Statement& st) {
+      ReadCaseRowInto(st, row);
+      return fn(row);
+    });
+  }
+
+  Result<uint64_t> MaxCaseId() override {
+    NHI_ASSIGN_OR_RETURN(Statement * s, Cached("SELECT max(id) FROM cases"));
+    ResetGuard g(*s);
+    NHI_ASSIGN_OR_RETURN(auto r, s->Step());
+    if (r == Statement::StepResult::kDone || s->ColumnIsNull(0)) return uint64_t{0};
+    return static_cast<uint64_t>(s->ColumnInt(0));
+  }
+
+  Result<std::vector<uint64_t>> ListCaseEventSeqs(uint64_t case_id) override {
+    NHI_ASSIGN_OR_RETURN(Statement * s,
+                         Cached("SELECT seq FROM case_events WHERE case_id = ?1 ORDER BY op_seq"));
+    ResetGuard g(*s);
+    s->BindInt(1, static_cast<int64_t>(case_id));
+    std::vector<uint64_t> out;
+    NHI_RETURN_IF_ERROR(ForEachRow(*s, [&](const Statement& st) {
+      out.push_back(static_cast<uint64_t>(st.ColumnInt(0)));
+      return OkStatus();
+    }));
+    return out;
+  }
+
   Result<std::optional<ApiAuditRow>> ApiAuditForSeq(uint64_t seq) override {
     ResetGuard g(audit_for_seq_);
     audit_for_seq_.BindInt(1, static_cast<int64_t>(seq));
@@ -490,6 +599,103 @@ class SqliteStore final : public Store {
       return std::optional<ApiAuditRow>();  // the nearest earlier write did not reach `seq`
     }
     return std::optional<ApiAuditRow>(std::move(row));
+  }
+
+  Result<std::vector<CaseTaskRow>> ListCaseTasks(uint64_t case_id) override {
+    NHI_ASSIGN_OR_RETURN(Statement * s,
+                         Cached("SELECT case_id, task_id, title, owner, status, due_ns FROM "
+                                "case_tasks WHERE case_id = ?1 ORDER BY task_id"));
+    ResetGuard g(*s);
+    s->BindInt(1, static_cast<int64_t>(case_id));
+    std::vector<CaseTaskRow> out;
+    NHI_RETURN_IF_ERROR(ForEachRow(*s, [&](const Statement& st) {
+      CaseTaskRow t;
+      t.case_id = static_cast<uint64_t>(st.ColumnInt(0));
+      t.task_id = static_cast<uint32_t>(st.ColumnInt(1));
+      t.title = std::string(st.ColumnText(2));
+      t.owner = std::string(st.ColumnText(3));
+      t.status = std::string(st.ColumnText(4));
+      t.due_ns = OptInt(st, 5);
+      out.push_back(std::move(t));
+      return OkStatus();
+    }));
+    return out;
+  }
+
+  Result<std::vector<CaseLinkRow>> ListCaseLinks(uint64_t case_id) override {
+    NHI_ASSIGN_OR_RETURN(Statement * s,
+                         Cached("SELECT case_id, type, value, seq FROM case_links WHERE case_id = "
+                                "?1 ORDER BY type, value"));
+    ResetGuard g(*s);
+    s->BindInt(1, static_cast<int64_t>(case_id));
+    std::vector<CaseLinkRow> out;
+    NHI_RETURN_IF_ERROR(ForEachRow(*s, [&](const Statement& st) {
+      out.push_back({static_cast<uint64_t>(st.ColumnInt(0)), std::string(st.ColumnText(1)),
+                     std::string(st.ColumnText(2)), static_cast<uint64_t>(st.ColumnInt(3))});
+      return OkStatus();
+    }));
+    return out;
+  }
+
+  Result<std::vector<CaseDecisionRow>> ListCaseDecisions(uint64_t case_id) override {
+    NHI_ASSIGN_OR_RETURN(Statement * s,
+                         Cached("SELECT case_id, decision_id, outcome, status, actor, "
+                                "control_owner, time_ns, seq FROM case_decisions WHERE case_id = "
+                                "?1 ORDER BY decision_id"));
+    ResetGuard g(*s);
+    s->BindInt(1, static_cast<int64_t>(case_id));
+    std::vector<CaseDecisionRow> out;
+    NHI_RETURN_IF_ERROR(ForEachRow(*s, [&](const Statement& st) {
+      CaseDecisionRow d;
+      d.case_id = static_cast<uint64_t>(st.ColumnInt(0));
+      d.decision_id = static_cast<uint32_t>(st.ColumnInt(1));
+      d.outcome = std::string(st.ColumnText(2));
+      d.status = std::string(st.ColumnText(3));
+      d.actor = std::string(st.ColumnText(4));
+      d.control_owner = std::string(st.ColumnText(5));
+      d.time_ns = st.ColumnInt(6);
+      d.seq = static_cast<uint64_t>(st.ColumnInt(7));
+      out.push_back(std::move(d));
+      return OkStatus();
+    }));
+    return out;
+  }
+
+  Result<std::vector<uint64_t>> FindCasesByLink(std::string_view type,
+                                                std::string_view value) override {
+    NHI_ASSIGN_OR_RETURN(Statement * s, Cached("SELECT case_id FROM case_links WHERE type = ?1 "
+                                               "AND value = ?2 ORDER BY case_id"));
+    ResetGuard g(*s);
+    s->BindText(1, type, true);
+    s->BindText(2, value, true);
+    std::vector<uint64_t> out;
+    NHI_RETURN_IF_ERROR(ForEachRow(*s, [&](const Statement& st) {
+      out.push_back(static_cast<uint64_t>(st.ColumnInt(0)));
+      return OkStatus();
+    }));
+    return out;
+  }
+
+  Result<std::vector<std::pair<uint64_t, std::string>>> ListCaseRejections() override {
+    NHI_ASSIGN_OR_RETURN(Statement * s,
+                         Cached("SELECT seq, reason FROM case_rejected ORDER BY seq"));
+    ResetGuard g(*s);
+    std::vector<std::pair<uint64_t, std::string>> out;
+    NHI_RETURN_IF_ERROR(ForEachRow(*s, [&](const Statement& st) {
+      out.emplace_back(static_cast<uint64_t>(st.ColumnInt(0)), std::string(st.ColumnText(1)));
+      return OkStatus();
+    }));
+    return out;
+  }
+
+  Result<std::optional<std::string>> GetAttachmentBlob(std::string_view sha256) override {
+    NHI_ASSIGN_OR_RETURN(Statement * s,
+                         Cached("SELECT bytes FROM case_attachment_blobs WHERE sha256 = ?1"));
+    ResetGuard g(*s);
+    s->BindBlob(1, sha256, true);
+    NHI_ASSIGN_OR_RETURN(auto r, s->Step());
+    if (r == Statement::StepResult::kDone) return std::optional<std::string>();
+    return std::optional<std::string>(std::string(s->ColumnBlob(0)));
   }
 
   Result<std::unique_ptr<WriteTxn>> BeginWrite() override;
@@ -828,6 +1034,131 @@ class SqliteWriteTxn final : public WriteTxn {
     Status s = st.Run();
     st.Reset();
     return s;
+  }
+
+  // Cases.
+
+  Status PutCase(const CaseRow& c) override {
+    NHI_ASSIGN_OR_RETURN(Statement * st,
+                         s_->Cached(std::string("INSERT OR REPLACE INTO cases(") + kCaseColumns +
+                                    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
+                                    "?13, ?14, ?15)"));
+    ResetGuard g(*st);
+    st->BindInt(1, static_cast<int64_t>(c.id));
+    st->BindText(2, c.kind, true);
+    st->BindText(3, c.state, true);
+    st->BindText(4, c.severity, true);
+    st->BindText(5, c.title, true);
+    st->BindTextOrNull(6, c.owner, true);
+    st->BindText(7, c.requester, true);
+    st->BindInt(8, c.opened_ns);
+    st->BindInt(9, c.updated_ns);
+    BindOptInt(*st, 10, c.closed_ns);
+    BindOptInt(*st, 11, c.next_due_ns);
+    st->BindInt(12, c.op_count);
+    st->BindInt(13, static_cast<int64_t>(c.last_seq));
+    st->BindInt(14, c.escalation_level);
+    st->BindInt(15, c.open_tasks);
+    return st->Run();
+  }
+
+  Status PutCaseEvent(uint64_t case_id, uint32_t op_seq, uint64_t seq) override {
+    NHI_ASSIGN_OR_RETURN(Statement * st,
+                         s_->Cached("INSERT OR REPLACE INTO case_events(case_id, op_seq, seq) "
+                                    "VALUES (?1, ?2, ?3)"));
+    ResetGuard g(*st);
+    st->BindInt(1, static_cast<int64_t>(case_id));
+    st->BindInt(2, op_seq);
+    st->BindInt(3, static_cast<int64_t>(seq));
+    return st->Run();
+  }
+
+  Status ReplaceCaseDetails(uint64_t case_id, const std::vector<CaseTaskRow>& tasks,
+                            const std::vector<CaseLinkRow>& links,
+                            const std::vector<CaseDecisionRow>& decisions) override {
+    for (const char* sql :
+         {"DELETE FROM case_tasks WHERE case_id = ?1", "DELETE FROM case_links WHERE case_id = ?1",
+          "DELETE FROM case_decisions WHERE case_id = ?1"}) {
+      NHI_ASSIGN_OR_RETURN(Statement * st, s_->Cached(sql));
+      ResetGuard g(*st);
+      st->BindInt(1, static_cast<int64_t>(case_id));
+      NHI_RETURN_IF_ERROR(st->Run());
+    }
+    if (!tasks.empty()) {
+      NHI_ASSIGN_OR_RETURN(Statement * st,
+                           s_->Cached("INSERT INTO case_tasks(case_id, task_id, title, owner, "
+                                      "status, due_ns) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
+      for (const CaseTaskRow& t : tasks) {
+        ResetGuard g(*st);
+        st->BindInt(1, static_cast<int64_t>(case_id));
+        st->BindInt(2, t.task_id);
+        st->BindText(3, t.title, true);
+        st->BindTextOrNull(4, t.owner, true);
+        st->BindText(5, t.status, true);
+        BindOptInt(*st, 6, t.due_ns);
+        NHI_RETURN_IF_ERROR(st->Run());
+      }
+    }
+    if (!links.empty()) {
+      NHI_ASSIGN_OR_RETURN(Statement * st,
+                           s_->Cached("INSERT OR IGNORE INTO case_links(type, value, case_id, "
+                                      "seq) VALUES (?1, ?2, ?3, ?4)"));
+      for (const CaseLinkRow& l : links) {
+        ResetGuard g(*st);
+        st->BindText(1, l.type, true);
+        st->BindText(2, l.value, true);
+        st->BindInt(3, static_cast<int64_t>(case_id));
+        st->BindInt(4, static_cast<int64_t>(l.seq));
+        NHI_RETURN_IF_ERROR(st->Run());
+      }
+    }
+    if (!decisions.empty()) {
+      NHI_ASSIGN_OR_RETURN(Statement * st,
+                           s_->Cached("INSERT INTO case_decisions(case_id, decision_id, outcome, "
+                                      "status, actor, control_owner, time_ns, seq) VALUES (?1, "
+                                      "?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
+      for (const CaseDecisionRow& d : decisions) {
+        ResetGuard g(*st);
+        st->BindInt(1, static_cast<int64_t>(case_id));
+        st->BindInt(2, d.decision_id);
+        st->BindText(3, d.outcome, true);
+        st->BindText(4, d.status, true);
+        st->BindText(5, d.actor, true);
+        st->BindTextOrNull(6, d.control_owner, true);
+        st->BindInt(7, d.time_ns);
+        st->BindInt(8, static_cast<int64_t>(d.seq));
+        NHI_RETURN_IF_ERROR(st->Run());
+      }
+    }
+    return OkStatus();
+  }
+
+  Status PutCaseRejection(uint64_t seq, std::string_view reason) override {
+    NHI_ASSIGN_OR_RETURN(Statement * st, s_->Cached("INSERT OR REPLACE INTO case_rejected(seq, "
+                                                    "reason) VALUES (?1, ?2)"));
+    ResetGuard g(*st);
+    st->BindInt(1, static_cast<int64_t>(seq));
+    st->BindText(2, reason, true);
+    return st->Run();
+  }
+
+  Status ClearCases() override {
+    return Exec(s_->db(),
+                "DELETE FROM cases; DELETE FROM case_events; DELETE FROM case_tasks; "
+                "DELETE FROM case_links; DELETE FROM case_decisions; DELETE FROM case_rejected;");
+  }
+
+  Status PutAttachmentBlob(std::string_view sha256, std::string_view bytes,
+                           int64_t stored_ns) override {
+    NHI_ASSIGN_OR_RETURN(Statement * st,
+                         s_->Cached("INSERT OR IGNORE INTO case_attachment_blobs(sha256, bytes, "
+                                    "size, stored_ns) VALUES (?1, ?2, ?3, ?4)"));
+    ResetGuard g(*st);
+    st->BindBlob(1, sha256, true);
+    st->BindBlob(2, bytes, true);
+    st->BindInt(3, static_cast<int64_t>(bytes.size()));
+    st->BindInt(4, stored_ns);
+    return st->Run();
   }
 
   tlog::NodeReader& nodes() override { return reader_; }
