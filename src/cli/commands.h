@@ -17,5 +17,7 @@ void RegisterLedgerCommands(CLI::App& app, Context& ctx,
 void RegisterEventCommands(CLI::App& app, Context& ctx, int* exit_code);  // show events quarantine
 void RegisterTraceCommands(CLI::App& app, Context& ctx,
                            int* exit_code);  // trace identities rebuild
+void RegisterEvidenceCommands(CLI::App& app, Context& ctx,
+                              int* exit_code);  // export verify-pack erase
 
 }  // namespace nhitrace::cli

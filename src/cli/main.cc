@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   cli::RegisterLedgerCommands(app, ctx, &exit_code);
   cli::RegisterEventCommands(app, ctx, &exit_code);
   cli::RegisterTraceCommands(app, ctx, &exit_code);
+  cli::RegisterEvidenceCommands(app, ctx, &exit_code);
   for (auto* sub : app.get_subcommands({})) sub->fallthrough();
 
   try {
