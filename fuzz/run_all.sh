@@ -13,7 +13,8 @@ seconds=${1:-60}
 shift || true
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 out=${NHITRACE_FUZZ_OUT:-$root/build/fuzz/fuzz-run}
-all_targets=(canonical_json_fuzz native_event_fuzz leaf_fuzz note_fuzz line_reader_fuzz rfc3339_fuzz)
+all_targets=(canonical_json_fuzz native_event_fuzz leaf_fuzz note_fuzz line_reader_fuzz rfc3339_fuzz
+  pack_fuzz)
 targets=("${@:-${all_targets[@]}}")
 
 # Per-target libFuzzer flags: input size limit and dictionary.
@@ -24,6 +25,7 @@ flags() {
     note_fuzz) echo "-max_len=2048 -dict=$root/fuzz/note.dict" ;;
     line_reader_fuzz) echo "-max_len=4096 -len_control=0" ;;  # slow target: full length at once
     rfc3339_fuzz) echo "-max_len=128 -dict=$root/fuzz/rfc3339.dict" ;;
+    pack_fuzz) echo "-max_len=32768 -dict=$root/fuzz/pack.dict" ;;
     *) echo "unknown target $1" >&2; return 1 ;;
   esac
 }

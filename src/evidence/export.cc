@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <map>
 #include <set>
+#include <unordered_map>
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -30,10 +31,16 @@ constexpr size_t kNoLimit = SIZE_MAX >> 1;
 
 std::string SeqName(uint64_t seq) { return "seq " + std::to_string(seq); }
 
-// The events a pack holds, by seq, decoded.
+// One event of the pack: its leaf, decoded, and where its raw record is.
+struct Selected {
+  PackEvent event;
+  std::optional<int64_t> raw_id;
+  std::optional<event::RawDigest> digest;  // what the leaf commits to
+};
+
+// The events a pack holds, by seq.
 struct Selection {
-  std::map<uint64_t, store::EventRow> rows;
-  std::map<uint64_t, event::DecodedLeaf> decoded;
+  std::map<uint64_t, Selected> rows;
   std::map<uint64_t, uint64_t> erased_by;  // erased seq -> its erasure event
 };
 
@@ -44,10 +51,41 @@ Status Add(Selection& sel, store::EventRow row) {
   if (!d.ok()) {
     return DataLossError(SeqName(seq) + ": " + d.status().message() + " (run nhitrace verify)");
   }
-  sel.decoded.emplace(seq, std::move(d).value());
-  sel.rows.emplace(seq, std::move(row));
+  Selected s;
+  s.event = {seq, std::move(row.leaf), std::move(d->event), d->envelope.ingested_ns};
+  s.raw_id = row.raw_id;
+  s.digest = std::move(d->envelope.raw);
+  sel.rows.emplace(seq, std::move(s));
   return OkStatus();
 }
+
+// Node hashes from the store, each read once: the proofs of neighbouring events share most of
+// their nodes.
+class CachingNodeReader final : public tlog::NodeReader {
+ public:
+  explicit CachingNodeReader(tlog::NodeReader& base) : base_(base) {}
+  Result<std::vector<tlog::Hash>> ReadNodes(std::span<const tlog::NodeId> ids) override {
+    std::vector<tlog::NodeId> missing;
+    for (const auto& id : ids) {
+      if (!cache_.count(Key(id))) missing.push_back(id);
+    }
+    if (!missing.empty()) {
+      if (cache_.size() > (size_t{1} << 22)) cache_.clear();  // bounded (128 MiB of hashes)
+      NHI_ASSIGN_OR_RETURN(std::vector<tlog::Hash> read, base_.ReadNodes(missing));
+      for (size_t i = 0; i < missing.size(); ++i) cache_[Key(missing[i])] = read[i];
+    }
+    std::vector<tlog::Hash> out;
+    out.reserve(ids.size());
+    for (const auto& id : ids) out.push_back(cache_.at(Key(id)));
+    return out;
+  }
+
+ private:
+  // Level and index in one word (levels < 64, indexes < 2^57 for any tree a store can hold).
+  static uint64_t Key(const tlog::NodeId& id) { return (id.index << 6) | id.level; }
+  tlog::NodeReader& base_;
+  std::unordered_map<uint64_t, tlog::Hash> cache_;
+};
 
 Status AddQuery(store::Store& store, Selection& sel, store::EventQuery q) {
   q.limit = kNoLimit;
@@ -73,8 +111,8 @@ Status SelectTrace(store::Store& store, const PackQuery& query, const correlate:
   std::set<std::string> requests;
   if (!query.request.empty()) requests.insert(query.request);
   for (const auto& g : trace.grants) requests.insert(g.chain.correlation_key);
-  for (const auto& [seq, row] : sel.rows) {
-    if (!row.correlation_key.empty()) requests.insert(row.correlation_key);
+  for (const auto& [seq, s] : sel.rows) {
+    if (!s.event.event.correlation_key.empty()) requests.insert(s.event.event.correlation_key);
   }
   for (const std::string& ck : requests) {
     store::EventQuery q;
@@ -91,8 +129,8 @@ using PolicyKey = std::pair<std::string, std::string>;  // id, version
 Result<std::map<PolicyKey, std::vector<uint64_t>>> SelectPolicies(store::Store& store,
                                                                   Selection& sel) {
   std::map<PolicyKey, std::vector<uint64_t>> refs;
-  for (const auto& [seq, d] : sel.decoded) {
-    const event::Event& e = d.event;
+  for (const auto& [seq, s] : sel.rows) {
+    const event::Event& e = s.event.event;
     if (e.kind != event::Kind::kPolicy && e.policy) refs[{e.policy->id, e.policy->version}];
   }
   if (refs.empty()) return refs;
@@ -125,7 +163,7 @@ Status SelectErasures(store::Store& store, Selection& sel) {
   while (!todo.empty()) {
     uint64_t seq = todo.back();
     todo.pop_back();
-    const store::EventRow& row = sel.rows.at(seq);
+    const Selected& row = sel.rows.at(seq);
     if (!row.raw_id) continue;
     NHI_ASSIGN_OR_RETURN(auto raw, store.GetRaw(*row.raw_id));
     if (!raw || !raw->erased_ns) continue;
@@ -171,6 +209,8 @@ Result<ExportStats> ExportPack(store::Store& store, const PackQuery& query,
   NHI_RETURN_IF_ERROR(ValidateQuery(query));
   const std::string scratch =
       options.scratch_dir.empty() ? DefaultScratchDir() : options.scratch_dir;
+  // One consistent view: an ingest committing meanwhile changes neither the trace nor the events.
+  NHI_ASSIGN_OR_RETURN(std::unique_ptr<store::ReadSnapshot> snapshot, store.BeginRead());
 
   // The key every signature is checked with.
   NHI_ASSIGN_OR_RETURN(auto vkey, store.GetMeta(ledger::kMetaVerifierKey));
@@ -236,27 +276,29 @@ Result<ExportStats> ExportPack(store::Store& store, const PackQuery& query,
 
   // The summary, from the pack's events, as verify-pack will compute it.
   std::vector<PackEvent> events;
+  std::vector<Selected> meta;  // events[i]'s raw record (event moved out)
   events.reserve(sel.rows.size());
-  for (const auto& [seq, row] : sel.rows) {
-    const event::DecodedLeaf& d = sel.decoded.at(seq);
-    events.push_back({seq, row.leaf, d.event, d.envelope.ingested_ns});
+  meta.reserve(sel.rows.size());
+  for (auto& [seq, s] : sel.rows) {
+    events.push_back(std::move(s.event));
+    meta.push_back(std::move(s));
   }
+  sel.rows.clear();
   NHI_ASSIGN_OR_RETURN(Summary summary, ComputeSummary(query, events, scratch));
-  events.clear();
   if (trace) {
     NHI_ASSIGN_OR_RETURN(std::string store_json,
                          json::Canonicalize(correlate::TraceToJson(*trace)));
     std::string store_text = correlate::TraceToText(*trace);
     if (store_json != summary.json || store_text != summary.text) {
       return InternalError("the pack's events do not reproduce the store's trace for " +
-                           DescribeQuery(query) + " (a bug in choosing them; JSON differs " +
+                           DescribeQuery(query) + " (a bug in choosing them: JSON " +
                            FirstDifference(store_json, summary.json) + ")");
     }
   }
 
   // Write.
   ExportStats st;
-  st.events = sel.rows.size();
+  st.events = events.size();
   st.checkpoint_size = cp.size;
   st.latest_size = latest_cp.size;
   st.policies = policies.size();
@@ -268,21 +310,24 @@ Result<ExportStats> ExportPack(store::Store& store, const PackQuery& query,
   NHI_RETURN_IF_ERROR(put(EncodeLine(KeyLine{verifier->ToString()})));
   NHI_RETURN_IF_ERROR(put(EncodeLine(CheckpointLine{at->note})));
   NHI_RETURN_IF_ERROR(put(EncodeLine(consistency)));
-  for (auto& [seq, row] : sel.rows) {
+  CachingNodeReader nodes(store.nodes());
+  for (size_t i = 0; i < events.size(); ++i) {
+    PackEvent& pe = events[i];
+    const Selected& m = meta[i];
+    const uint64_t seq = pe.seq;
     EventLine l;
     l.seq = seq;
-    const tlog::Hash leaf_hash = tlog::LeafHash(row.leaf);
-    NHI_ASSIGN_OR_RETURN(l.proof, tlog::InclusionProof(store.nodes(), seq, cp.size));
+    const tlog::Hash leaf_hash = tlog::LeafHash(pe.leaf);
+    NHI_ASSIGN_OR_RETURN(l.proof, tlog::InclusionProof(nodes, seq, cp.size));
     Status included = tlog::VerifyInclusion(seq, cp.size, leaf_hash, l.proof, cp.root);
     if (!included.ok()) {
       return DataLossError("the stored tree does not prove " + SeqName(seq) +
                            " against its checkpoint (run nhitrace verify): " + included.message());
     }
-    const auto& digest = sel.decoded.at(seq).envelope.raw;
-    if (digest) {
+    if (m.digest) {
       std::optional<store::RawRow> raw;
-      if (row.raw_id) {
-        NHI_ASSIGN_OR_RETURN(raw, store.GetRaw(*row.raw_id));
+      if (m.raw_id) {
+        NHI_ASSIGN_OR_RETURN(raw, store.GetRaw(*m.raw_id));
       }
       if (!raw) {
         return DataLossError(SeqName(seq) + ": the raw record its leaf commits to is missing");
@@ -291,8 +336,8 @@ Result<ExportStats> ExportPack(store::Store& store, const PackQuery& query,
         l.erased_by = sel.erased_by.at(seq);
         ++st.raw_erased;
       } else {
-        if (crypto::AsBytes(crypto::Sha256(raw->salt, raw->bytes)) != digest->salted_sha256 ||
-            raw->bytes.size() != digest->size) {
+        if (crypto::AsBytes(crypto::Sha256(raw->salt, raw->bytes)) != m.digest->salted_sha256 ||
+            raw->bytes.size() != m.digest->size) {
           return DataLossError(SeqName(seq) +
                                ": the raw record does not match the salted hash in its leaf (run "
                                "nhitrace verify)");
@@ -301,11 +346,11 @@ Result<ExportStats> ExportPack(store::Store& store, const PackQuery& query,
         l.salt = std::move(raw->salt);
         ++st.raw_kept;
       }
-    } else if (row.raw_id) {
+    } else if (m.raw_id) {
       return DataLossError(SeqName(seq) + ": has a raw record its leaf does not commit to");
     }
-    l.leaf = std::move(row.leaf);
-    row = store::EventRow();  // done with it: bounded memory
+    l.leaf = std::move(pe.leaf);
+    pe = PackEvent();  // done with it: memory goes down as the pack is written
     NHI_RETURN_IF_ERROR(put(EncodeLine(l)));
   }
   for (const auto& [key, seqs] : policies) {

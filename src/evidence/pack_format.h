@@ -72,15 +72,18 @@ std::string DescribeQuery(const PackQuery& query);
 struct HeaderLine {
   int64_t version = kPackVersion;
   uint64_t events = 0;  // the number of event lines
+  friend bool operator==(const HeaderLine&, const HeaderLine&) = default;
 };
 
 struct KeyLine {
   std::string verifier_key;
+  friend bool operator==(const KeyLine&, const KeyLine&) = default;
 };
 
 // The signed checkpoint every inclusion proof of the pack is against.
 struct CheckpointLine {
   std::string note;
+  friend bool operator==(const CheckpointLine&, const CheckpointLine&) = default;
 };
 
 // The latest checkpoint when the pack was made, and the proof that the checkpoint above is a
@@ -88,6 +91,7 @@ struct CheckpointLine {
 struct ConsistencyLine {
   std::vector<tlog::Hash> hashes;
   std::string latest;
+  friend bool operator==(const ConsistencyLine&, const ConsistencyLine&) = default;
 };
 
 struct EventLine {
@@ -97,6 +101,7 @@ struct EventLine {
   std::optional<std::string> raw;  // the raw record's bytes, when kept
   std::optional<std::string> salt;
   std::optional<uint64_t> erased_by;  // the erasure event, when the raw record was erased
+  friend bool operator==(const EventLine&, const EventLine&) = default;
 };
 
 // One policy version that events of the pack refer to, and the `policy` events of the ledger
@@ -105,6 +110,7 @@ struct PolicyLine {
   std::string id;
   std::string version;  // "" when the events name no version
   std::vector<uint64_t> events;
+  friend bool operator==(const PolicyLine&, const PolicyLine&) = default;
 };
 
 struct SummaryLine {
@@ -112,6 +118,7 @@ struct SummaryLine {
   PackQuery query;
   std::string json;  // canonical JSON text of the machine-readable summary
   std::string text;  // the human-readable summary
+  friend bool operator==(const SummaryLine&, const SummaryLine&) = default;
 };
 
 using PackLine = std::variant<HeaderLine, KeyLine, CheckpointLine, ConsistencyLine, EventLine,

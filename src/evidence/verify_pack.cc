@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <variant>
 
 #include "crypto/sha256.h"
 #include "event/codec.h"
@@ -394,6 +395,14 @@ Status Checker::Run() {
     }
     PackLine& l = *parsed;
     const size_t index = l.index();
+    // One encoding per pack: any other (member order, escapes, white space) is named too.
+    const std::string canonical = std::visit([](const auto& x) { return EncodeLine(x); }, l);
+    if (std::string_view(canonical).substr(0, canonical.size() - 1) != lines_[i]) {
+      Problem(n, kPartNames[index], "",
+              "not in canonical form (RFC 8785: members sorted, no white space, shortest "
+              "escapes; base64 padded)");
+      if (index == kEvent) events_ok_ = false;
+    }
     const bool last = i + 1 == lines_.size();
     // The fixed lines are used only in their place.
     if (index < kEvent || index == kSummary) {

@@ -215,6 +215,12 @@ struct StoreOptions {
   bool ephemeral = false;
 };
 
+// Keeps a consistent view of a store while it lives (see Store::BeginRead).
+class ReadSnapshot {
+ public:
+  virtual ~ReadSnapshot() = default;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -270,6 +276,15 @@ class Store {
   // when another connection's open read keeps the log from being emptied (the erasure itself is
   // committed; running this again later finishes it). REQUIRES: no write transaction is open.
   virtual Status PurgeFreedSpace() = 0;
+
+  // Until the returned snapshot is destroyed, every read through this Store sees the store as
+  // it was at the first of them, whatever other processes commit meanwhile (an export reads the
+  // same events, trace and checkpoints). REQUIRES: no write transaction is open, and none is
+  // begun while the snapshot lives. A backend without snapshots returns null (reads are then
+  // not isolated from concurrent commits).
+  virtual Result<std::unique_ptr<ReadSnapshot>> BeginRead() {
+    return std::unique_ptr<ReadSnapshot>();
+  }
 };
 
 // Opens (or with options.create, creates) the store at options.path, choosing the backend by

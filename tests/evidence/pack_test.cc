@@ -314,6 +314,26 @@ TEST_F(PackTest, RemovedReorderedAndForeignLinesAreNamed) {
   EXPECT_EQ(r.problems.front().line, 5u) << Problems(r);
   EXPECT_EQ(r.problems.front().part, "event") << Problems(r);
 
+  // The same content in another encoding (members reordered, an escape spelt out): a pack
+  // has one encoding.
+  std::string reordered = pack;
+  size_t key_line = reordered.find(R"({"part":"key","verifier_key":)");
+  ASSERT_NE(key_line, std::string::npos);
+  size_t key_end = reordered.find('\n', key_line);
+  std::string key = reordered.substr(key_line + 29, key_end - key_line - 30);
+  reordered.replace(key_line, key_end - key_line,
+                    R"({"verifier_key":)" + key + R"(,"part":"key"})");
+  r = l_.Verify(reordered);
+  ASSERT_EQ(r.problems.size(), 1u) << Problems(r);
+  EXPECT_EQ(r.problems[0].ToString(),
+            "line 2: key: not in canonical form (RFC 8785: members sorted, no white space, "
+            "shortest escapes; base64 padded)");
+  std::string escaped = pack;
+  escaped.replace(escaped.find(R"("part":"checkpoint")"), 19, R"("part":"checkpoin\u0074")");
+  r = l_.Verify(escaped);
+  ASSERT_EQ(r.problems.size(), 1u) << Problems(r);
+  EXPECT_EQ(r.problems[0].line, 3u);
+
   // A future format version is refused by name.
   std::string v2 = pack;
   v2.replace(v2.find("\"version\":1"), 11, "\"version\":2");

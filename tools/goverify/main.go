@@ -108,6 +108,16 @@ type checkpoint struct {
 // openCheckpoint verifies the signed note with v and parses its body:
 // "<origin>\n<size>\n<base64 root>\n[extension lines]". The origin must be the key's name.
 func openCheckpoint(signed string, v note.Verifier) (checkpoint, error) {
+	// note.Open decodes signatures with base64.StdEncoding, which accepts non-zero padding
+	// bits; nhitrace accepts only the one encoding of the bytes, and so does this verifier.
+	if i := strings.LastIndex(signed, "\n\n"); i >= 0 {
+		for _, line := range strings.Split(strings.TrimSuffix(signed[i+2:], "\n"), "\n") {
+			f := strings.Fields(line)
+			if len(f) == 3 && !canonicalBase64(f[2]) {
+				return checkpoint{}, fmt.Errorf("signature: %q is not canonical base64", f[2])
+			}
+		}
+	}
 	n, err := note.Open([]byte(signed), note.VerifierList(v))
 	if err != nil {
 		return checkpoint{}, fmt.Errorf("signature: %v", err)
@@ -128,6 +138,21 @@ func openCheckpoint(signed string, v note.Verifier) (checkpoint, error) {
 		return checkpoint{}, fmt.Errorf("bad root hash %q", lines[2])
 	}
 	return checkpoint{lines[0], size, root}, nil
+}
+
+// canonicalBase64 reports whether s is the one standard, padded base64 encoding of its bytes.
+func canonicalBase64(s string) bool {
+	b, err := base64.StdEncoding.Strict().DecodeString(s)
+	return err == nil && base64.StdEncoding.EncodeToString(b) == s
+}
+
+// newVerifier is note.NewVerifier, also requiring the key's base64 to be canonical.
+func newVerifier(vkey string) (note.Verifier, error) {
+	parts := strings.SplitN(vkey, "+", 3) // name, key id, base64 (which may hold "+")
+	if len(parts) != 3 || !canonicalBase64(parts[2]) {
+		return nil, fmt.Errorf("malformed verifier key %q", vkey)
+	}
+	return note.NewVerifier(vkey)
 }
 
 // parseHash decodes a base64 hash strictly: the one encoding of its 32 bytes (tlog.ParseHash
@@ -317,7 +342,7 @@ func checkPack(data []byte, trusted string) (string, []string) {
 		}
 		vkey = trusted
 	}
-	verifier, err := note.NewVerifier(vkey)
+	verifier, err := newVerifier(vkey)
 	if err != nil {
 		add(2, "key", "", "not a verifier key: %v", err)
 		return "", problems
@@ -471,7 +496,7 @@ func checkInclusion(data []byte, vkey string, leaf []byte, haveLeaf bool) (strin
 		p.TreeSize == nil {
 		return "", []string{fmt.Sprintf("not the output of nhitrace prove inclusion --json: %v", err)}
 	}
-	v, err := note.NewVerifier(vkey)
+	v, err := newVerifier(vkey)
 	if err != nil {
 		return "", []string{fmt.Sprintf("key: %v", err)}
 	}
@@ -515,7 +540,7 @@ func checkConsistency(data []byte, vkey string) (string, []string) {
 	if err := strictUnmarshal(bytes.TrimSpace(data), &p); err != nil || p.Size1 == nil || p.Size2 == nil {
 		return "", []string{fmt.Sprintf("not the output of nhitrace prove consistency --json: %v", err)}
 	}
-	v, err := note.NewVerifier(vkey)
+	v, err := newVerifier(vkey)
 	if err != nil {
 		return "", []string{fmt.Sprintf("key: %v", err)}
 	}

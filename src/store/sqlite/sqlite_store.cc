@@ -415,6 +415,19 @@ class SqliteStore final : public Store {
 
   Result<std::unique_ptr<WriteTxn>> BeginWrite() override;
 
+  Result<std::unique_ptr<ReadSnapshot>> BeginRead() override {
+    if (write_open_) return FailedPreconditionError("a write transaction is open");
+    // A deferred transaction: SQLite takes the WAL read snapshot at the first read and keeps it
+    // until the end (ReadNodes joins it rather than opening its own).
+    NHI_RETURN_IF_ERROR(Exec(db_.get(), "BEGIN"));
+    struct Snapshot final : ReadSnapshot {
+      explicit Snapshot(sqlite3* db) : db_(db) {}
+      ~Snapshot() override { Exec(db_, "COMMIT").IgnoreError(); }
+      sqlite3* db_;
+    };
+    return std::unique_ptr<ReadSnapshot>(std::make_unique<Snapshot>(db_.get()));
+  }
+
   Status PurgeFreedSpace() override {
     if (write_open_) return FailedPreconditionError("a write transaction is open");
     // secure_delete (set at open) has overwritten the erased cells and freed pages in the page
