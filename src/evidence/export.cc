@@ -52,7 +52,7 @@ Status Add(Selection& sel, store::EventRow row) {
     return DataLossError(SeqName(seq) + ": " + d.status().message() + " (run nhitrace verify)");
   }
   Selected s;
-  s.event = {seq, std::move(row.leaf), std::move(d->event), d->envelope.ingested_ns};
+  s.event = MakePackEvent(seq, std::move(row.leaf), *d);
   s.raw_id = row.raw_id;
   s.digest = std::move(d->envelope.raw);
   sel.rows.emplace(seq, std::move(s));
@@ -112,7 +112,7 @@ Status SelectTrace(store::Store& store, const PackQuery& query, const correlate:
   if (!query.request.empty()) requests.insert(query.request);
   for (const auto& g : trace.grants) requests.insert(g.chain.correlation_key);
   for (const auto& [seq, s] : sel.rows) {
-    if (!s.event.event.correlation_key.empty()) requests.insert(s.event.event.correlation_key);
+    if (!s.event.correlation_key.empty()) requests.insert(s.event.correlation_key);
   }
   for (const std::string& ck : requests) {
     store::EventQuery q;
@@ -130,8 +130,7 @@ Result<std::map<PolicyKey, std::vector<uint64_t>>> SelectPolicies(store::Store& 
                                                                   Selection& sel) {
   std::map<PolicyKey, std::vector<uint64_t>> refs;
   for (const auto& [seq, s] : sel.rows) {
-    const event::Event& e = s.event.event;
-    if (e.kind != event::Kind::kPolicy && e.policy) refs[{e.policy->id, e.policy->version}];
+    if (s.event.kind != event::Kind::kPolicy && s.event.policy) refs[*s.event.policy];
   }
   if (refs.empty()) return refs;
   store::EventQuery q;

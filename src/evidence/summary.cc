@@ -14,6 +14,7 @@
 #include "correlate/trace_text.h"
 #include "json/canonical.h"
 #include "json/writer.h"
+#include "ledger/erasure.h"
 #include "store/store.h"
 #include "tlog/merkle.h"
 
@@ -46,19 +47,18 @@ class ScratchDir {
 };
 
 store::EventRow RowOf(const PackEvent& pe) {
-  const event::Event& e = pe.event;
   store::EventRow row;
   row.seq = pe.seq;
   row.leaf = pe.leaf;
   row.leaf_hash = tlog::LeafHash(pe.leaf);
-  row.kind = std::string(event::KindName(e.kind));
-  row.time_ns = e.time_ns;
+  row.kind = std::string(event::KindName(pe.kind));
+  row.time_ns = pe.time_ns;
   row.ingested_ns = pe.ingested_ns;
-  row.source_system = e.source_system;
-  row.source_event_id = e.source_event_id;
-  row.correlation_key = e.correlation_key;
-  row.identity_key = e.identity;
-  if (e.actor) row.actor_id = e.actor->id;
+  row.source_system = pe.source_system;
+  row.source_event_id = pe.source_event_id;
+  row.correlation_key = pe.correlation_key;
+  row.identity_key = pe.identity;
+  row.actor_id = pe.actor_id;
   return row;
 }
 
@@ -109,13 +109,12 @@ Result<Summary> ListingSummary(const PackQuery& query, const std::vector<PackEve
   std::vector<const PackEvent*> listed;
   std::map<std::string, uint64_t> kinds;
   for (const PackEvent& pe : events) {
-    if (pe.event.time_ns < from.unix_nanos || pe.event.time_ns >= to.unix_nanos) continue;
+    if (pe.time_ns < from.unix_nanos || pe.time_ns >= to.unix_nanos) continue;
     listed.push_back(&pe);
-    ++kinds[std::string(event::KindName(pe.event.kind))];
+    ++kinds[std::string(event::KindName(pe.kind))];
   }
   std::sort(listed.begin(), listed.end(), [](const PackEvent* a, const PackEvent* b) {
-    return a->event.time_ns != b->event.time_ns ? a->event.time_ns < b->event.time_ns
-                                                : a->seq < b->seq;
+    return a->time_ns != b->time_ns ? a->time_ns < b->time_ns : a->seq < b->seq;
   });
 
   json::JsonWriter w = json::JsonWriter::Canonical();
@@ -146,20 +145,37 @@ Result<Summary> ListingSummary(const PackQuery& query, const std::vector<PackEve
   t += "\n     SEQ  TIME (UTC)            KIND            SOURCE\n";
   char buf[64];
   for (const PackEvent* pe : listed) {
-    const event::Event& e = pe->event;
     std::snprintf(buf, sizeof buf, "%8llu  ", static_cast<unsigned long long>(pe->seq));
     t += buf;
-    t += ShortTime(e.time_ns);
-    std::string kind(event::KindName(e.kind));
+    t += ShortTime(pe->time_ns);
+    std::string kind(event::KindName(pe->kind));
     kind.resize(std::max<size_t>(kind.size(), 14), ' ');
-    t += "  " + kind + "  " + e.source_system + " " + e.source_event_id + "\n";
-    if (!e.identity.empty()) t += "          identity " + e.identity + "\n";
-    if (!e.correlation_key.empty()) t += "          request  " + e.correlation_key + "\n";
+    t += "  " + kind + "  " + pe->source_system + " " + pe->source_event_id + "\n";
+    if (!pe->identity.empty()) t += "          identity " + pe->identity + "\n";
+    if (!pe->correlation_key.empty()) t += "          request  " + pe->correlation_key + "\n";
   }
   return s;
 }
 
 }  // namespace
+
+PackEvent MakePackEvent(uint64_t seq, std::string leaf, const event::DecodedLeaf& decoded) {
+  const event::Event& e = decoded.event;
+  PackEvent pe;
+  pe.seq = seq;
+  pe.leaf = std::move(leaf);
+  pe.ingested_ns = decoded.envelope.ingested_ns;
+  pe.kind = e.kind;
+  pe.time_ns = e.time_ns;
+  pe.source_system = e.source_system;
+  pe.source_event_id = e.source_event_id;
+  pe.correlation_key = e.correlation_key;
+  pe.identity = e.identity;
+  if (e.actor) pe.actor_id = e.actor->id;
+  if (e.policy) pe.policy.emplace(e.policy->id, e.policy->version);
+  pe.erased_seq = ledger::ErasedSeq(e);
+  return pe;
+}
 
 std::string DefaultScratchDir() {
   const char* tmp = std::getenv("TMPDIR");

@@ -12,22 +12,34 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "base/status.h"
+#include "event/codec.h"
 #include "event/event.h"
 #include "evidence/pack_format.h"
 
 namespace nhitrace::evidence {
 
-// An event of a pack: its sequence number, leaf bytes, and what the leaf decodes to.
+// An event of a pack: its sequence number, its leaf bytes, and the facts of the leaf that the
+// summary and the pack's cross-checks use (the rest stays in the leaf, which a trace replay
+// decodes again: a pack of 100,000 events keeps only this in memory).
 struct PackEvent {
   uint64_t seq = 0;
   std::string leaf;
-  event::Event event;
   int64_t ingested_ns = 0;
+  event::Kind kind = event::Kind::kSignal;
+  int64_t time_ns = 0;
+  std::string source_system, source_event_id, correlation_key, identity, actor_id;
+  std::optional<std::pair<std::string, std::string>> policy;  // (id, version) it names
+  std::optional<uint64_t> erased_seq;  // for an erasure event: the event it erased
 };
+
+// REQUIRES: `decoded` is what `leaf` decodes to.
+PackEvent MakePackEvent(uint64_t seq, std::string leaf, const event::DecodedLeaf& decoded);
 
 struct Summary {
   std::string type;  // "trace" or "listing"

@@ -243,8 +243,7 @@ void Checker::OnEvent(uint64_t line, EventLine& e) {
   }
   if (r_->problem_count != problems_before) events_ok_ = false;
   if (event_index_.emplace(e.seq, events_.size()).second) {
-    events_.push_back(
-        {e.seq, std::move(e.leaf), std::move(decoded->event), decoded->envelope.ingested_ns});
+    events_.push_back(MakePackEvent(e.seq, std::move(e.leaf), *decoded));
   }
 }
 
@@ -264,12 +263,12 @@ void Checker::OnPolicy(uint64_t line, PolicyLine& p) {
 void Checker::CheckErasures() {
   std::map<uint64_t, uint64_t> erased_by_event;  // target -> erasure event
   for (const PackEvent& pe : events_) {
-    if (auto target = ledger::ErasedSeq(pe.event)) erased_by_event.emplace(*target, pe.seq);
+    if (pe.erased_seq) erased_by_event.emplace(*pe.erased_seq, pe.seq);
   }
   for (const ErasedRef& e : erased_) {
     auto it = event_index_.find(e.by);
     std::optional<uint64_t> target;
-    if (it != event_index_.end()) target = ledger::ErasedSeq(events_[it->second].event);
+    if (it != event_index_.end()) target = events_[it->second].erased_seq;
     if (target != e.seq || e.by <= e.seq) {
       Problem(e.line, "event", SeqItem(e.seq),
               "says its raw record was erased by seq " + std::to_string(e.by) +
@@ -291,13 +290,11 @@ void Checker::CheckPolicies() {
   // The policy versions the events name, and the pack's policy events publishing each.
   std::map<std::pair<std::string, std::string>, std::vector<uint64_t>> want;
   for (const PackEvent& pe : events_) {
-    const event::Event& e = pe.event;
-    if (e.kind != event::Kind::kPolicy && e.policy) want[{e.policy->id, e.policy->version}];
+    if (pe.kind != event::Kind::kPolicy && pe.policy) want[*pe.policy];
   }
   for (const PackEvent& pe : events_) {
-    const event::Event& e = pe.event;
-    if (e.kind != event::Kind::kPolicy || !e.policy) continue;
-    auto it = want.find({e.policy->id, e.policy->version});
+    if (pe.kind != event::Kind::kPolicy || !pe.policy) continue;
+    auto it = want.find(*pe.policy);
     if (it != want.end()) it->second.push_back(pe.seq);
   }
   std::set<std::pair<std::string, std::string>> listed;
