@@ -12,6 +12,7 @@
 #include "evidence/evidence_fixture.h"
 #include "ledger/erasure.h"
 #include "testing/process.h"
+#include "testing/temp_dir.h"
 
 namespace nhitrace::evidence {
 namespace {
@@ -49,12 +50,20 @@ class GoVerifierTest : public ::testing::Test {
     go_ = FindGo();
     if (go_.empty()) return;
     fs::path build = fs::path(testing::NhitraceBinary()).parent_path();
-    binary_ = (build / "goverify").string();
+    // A private copy per test process (ctest -j runs these tests in parallel); the Go build
+    // cache under the build directory is shared and safe for concurrent use.
+    bin_dir_ = new testing::TempDir();
+    binary_ = bin_dir_->File("goverify");
     std::string cmd = "cd '" + std::string(NHITRACE_SOURCE_DIR) +
                       "/tools/goverify' && GOPROXY=off GOFLAGS=-mod=mod GOCACHE='" +
                       (build / "go-cache").string() + "' GOPATH='" + (build / "go-path").string() +
                       "' '" + go_ + "' build -o '" + binary_ + "' .";
     build_ = RunProcess({"/bin/sh", "-c", cmd});
+  }
+
+  static void TearDownTestSuite() {
+    delete bin_dir_;
+    bin_dir_ = nullptr;
   }
 
   void SetUp() override {
@@ -81,12 +90,14 @@ class GoVerifierTest : public ::testing::Test {
 
   static std::string go_, binary_;
   static ProcessResult build_;
+  static testing::TempDir* bin_dir_;
   EvidenceLedger l_;
   std::string key_;
 };
 
 std::string GoVerifierTest::go_, GoVerifierTest::binary_;
 ProcessResult GoVerifierTest::build_;
+testing::TempDir* GoVerifierTest::bin_dir_ = nullptr;
 
 TEST_F(GoVerifierTest, VerifiesPacksNhitraceWrote) {
   for (const PackQuery& q :
