@@ -32,6 +32,7 @@ all_targets=(
   policy_fuzz
   case_policy_fuzz
   case_event_fuzz
+  pack_fuzz
 )
 targets=("${@:-${all_targets[@]}}")
 
@@ -50,6 +51,7 @@ flags() {
     vault_fuzz | k8s_audit_fuzz) echo "-max_len=8192 -dict=$root/fuzz/audit.dict" ;;
     api_request_fuzz) echo "-max_len=4096 -dict=$root/fuzz/json.dict" ;;
     policy_fuzz) echo "-max_len=8192 -dict=$root/fuzz/yaml.dict" ;;
+    pack_fuzz) echo "-max_len=32768 -dict=$root/fuzz/pack.dict" ;;
     *) echo "unknown target $1" >&2; return 1 ;;
   esac
 }

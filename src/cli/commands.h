@@ -26,5 +26,7 @@ void RegisterReconcileCommands(CLI::App& app, Context& ctx,
                                int* exit_code);  // reconcile findings replay
 // case open|show|list|assign|transition|... (docs/cases.md)
 void RegisterCaseCommands(CLI::App& app, Context& ctx, int* exit_code);
+void RegisterEvidenceCommands(CLI::App& app, Context& ctx,
+                              int* exit_code);  // export verify-pack erase
 
 }  // namespace nhitrace::cli

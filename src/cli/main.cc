@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
   cli::RegisterPolicyCommands(app, ctx, &exit_code);
   cli::RegisterReconcileCommands(app, ctx, &exit_code);
   cli::RegisterCaseCommands(app, ctx, &exit_code);
+  cli::RegisterEvidenceCommands(app, ctx, &exit_code);
   for (auto* sub : app.get_subcommands({})) sub->fallthrough();
 
   try {

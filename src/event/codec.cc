@@ -331,7 +331,7 @@ Status DecodeFields(const element& obj, std::string_view prefix, bool native, Ev
           return FieldError(path, "unknown kind \"" + k +
                                       "\" (one of request, approval, denial, provision, action, "
                                       "rotation, revocation, expiry, reconciliation, signal, "
-                                      "support, identity, policy, finding, case)");
+                                      "support, identity, policy, finding, case, erasure)");
         }
         e->kind = *kind;
         break;
@@ -485,6 +485,7 @@ Status DecodeFields(const element& obj, std::string_view prefix, bool native, Ev
     case Kind::kPolicy:
     case Kind::kFinding:
     case Kind::kCase:
+    case Kind::kErasure:
       break;
   }
   return OkStatus();

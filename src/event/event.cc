@@ -34,6 +34,8 @@ std::string_view KindName(Kind k) {
       return "finding";
     case Kind::kCase:
       return "case";
+    case Kind::kErasure:
+      return "erasure";
   }
   return "?";
 }

@@ -29,18 +29,20 @@ enum class Kind {
   kPolicy,          // nhitrace's own: a policy version was published (the document is the raw)
   kFinding,         // nhitrace's own: a reconciliation rule found (or updated) a gap
   kCase,            // nhitrace's own: a change to a case (opened, assigned, decided, closed...)
+  kErasure,  // nhitrace's own: the raw record of an earlier event was erased (ledger/erasure.h)
 };
 
 inline constexpr Kind kAllKinds[] = {
-    Kind::kRequest,  Kind::kApproval,   Kind::kDenial, Kind::kProvision,      Kind::kAction,
-    Kind::kRotation, Kind::kRevocation, Kind::kExpiry, Kind::kReconciliation, Kind::kSignal,
-    Kind::kSupport,  Kind::kIdentity,   Kind::kPolicy, Kind::kFinding,        Kind::kCase};
+    Kind::kRequest,        Kind::kApproval, Kind::kDenial,     Kind::kProvision,
+    Kind::kAction,         Kind::kRotation, Kind::kRevocation, Kind::kExpiry,
+    Kind::kReconciliation, Kind::kSignal,   Kind::kSupport,    Kind::kIdentity,
+    Kind::kPolicy,         Kind::kFinding,  Kind::kCase,       Kind::kErasure};
 
 std::string_view KindName(Kind k);
-// The kinds nhitrace writes about its own work (policy versions, findings, cases), as opposed to
-// evidence from the outside. They say nothing about an identity's activity or lifecycle.
+// The kinds nhitrace writes about its own work (policy versions, findings, cases, erasures), as
+// opposed to evidence from the outside. They say nothing about an identity's activity or lifecycle.
 inline bool IsOwnRecord(Kind k) {
-  return k == Kind::kPolicy || k == Kind::kFinding || k == Kind::kCase;
+  return k == Kind::kPolicy || k == Kind::kFinding || k == Kind::kCase || k == Kind::kErasure;
 }
 std::optional<Kind> ParseKind(std::string_view name);
 

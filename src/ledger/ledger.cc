@@ -216,6 +216,16 @@ Status Batch::Quarantine(const store::QuarantineRow& row) {
   return txn_->InsertQuarantine(row);
 }
 
+Status Batch::EraseRaw(uint64_t seq, int64_t erased_ns) {
+  if (done_) return FailedPreconditionError("batch already committed");
+  NHI_ASSIGN_OR_RETURN(bool erased, txn_->EraseRaw(static_cast<int64_t>(seq), erased_ns));
+  if (!erased) {
+    return FailedPreconditionError("event " + std::to_string(seq) +
+                                   " has no raw record that is not erased already");
+  }
+  return OkStatus();
+}
+
 Status Batch::Commit() {
   if (done_) return FailedPreconditionError("batch already committed or failed");
   done_ = true;

@@ -113,6 +113,12 @@ class Batch {
   // Keeps a rejected input record (committed with the batch).
   Status Quarantine(const store::QuarantineRow& row);
 
+  // Erases the raw record of event `seq` (its salt and bytes; the salted hash its leaf commits
+  // to stays, so no leaf, node, root, checkpoint or proof changes), committed with the batch.
+  // Use EraseRawRecord (ledger/erasure.h), which also records the erasure in the ledger.
+  // kFailedPrecondition when the record is already erased or there is none.
+  Status EraseRaw(uint64_t seq, int64_t erased_ns);
+
   // Signs a checkpoint for the new size (when anything was appended) and commits everything.
   // After a failure nothing of the batch is stored and the ledger is as before.
   Status Commit();

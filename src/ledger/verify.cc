@@ -1,11 +1,14 @@
 #include "ledger/verify.h"
 
 #include <algorithm>
+#include <map>
 #include <set>
 
+#include "base/time.h"
 #include "crypto/random.h"
 #include "crypto/sha256.h"
 #include "event/codec.h"
+#include "ledger/erasure.h"
 #include "ledger/ledger.h"
 #include "tlog/checkpoint.h"
 
@@ -137,6 +140,9 @@ Result<VerifyReport> Verify(store::Store& store, const VerifyOptions& options) {
   // Tree positions (level, index) already known to differ. A node is reported only when
   // neither child is in here: otherwise its difference is implied by the one below.
   std::set<std::pair<uint32_t, uint64_t>> bad_nodes;
+  // Erasures: every erased raw record must be accounted for by an erasure event after it.
+  std::map<uint64_t, int64_t> erased;          // seq -> erased_ns
+  std::map<uint64_t, uint64_t> erasure_event;  // erased seq -> the first erasure event naming it
   auto mark_leaf = [&](uint64_t position) { bad_nodes.insert({0, position}); };
   check_checkpoints_at(0, range);
   Status scan = store.ScanEvents(0, [&](const store::EventRow& row) -> Status {
@@ -166,6 +172,7 @@ Result<VerifyReport> Verify(store::Store& store, const VerifyOptions& options) {
       rep.Add(seq, "seq " + Seq(seq) + ": " + decoded.status().message());
     } else {
       const event::Event& e = decoded->event;
+      if (auto target = ledger::ErasedSeq(e)) erasure_event.emplace(*target, seq);
       if (decoded->envelope.seq != seq) {
         mark_leaf(position);
         rep.Add(seq, "seq " + Seq(seq) + ": the signed leaf says it is seq " +
@@ -195,6 +202,7 @@ Result<VerifyReport> Verify(store::Store& store, const VerifyOptions& options) {
           const store::RawRow& r = **raw;
           if (r.erased_ns) {
             ++report.raw_erased;
+            erased.emplace(seq, *r.erased_ns);
             if (!r.bytes.empty() || !r.salt.empty()) {
               rep.Add(seq, "seq " + Seq(seq) +
                                ": raw record is marked erased but still holds "
@@ -251,6 +259,25 @@ Result<VerifyReport> Verify(store::Store& store, const VerifyOptions& options) {
   });
   NHI_RETURN_IF_ERROR(scan);
   if (options.progress) options.progress(report.events, total);
+
+  for (const auto& [seq, erased_ns] : erased) {
+    auto it = erasure_event.find(seq);
+    if (it == erasure_event.end() || it->second <= seq) {
+      rep.Add(seq, "seq " + Seq(seq) + ": raw record was erased (at " +
+                       FormatRfc3339Utc(erased_ns, 6) +
+                       ") but no erasure event in the ledger records it");
+    }
+  }
+  for (const auto& [target, by] : erasure_event) {
+    if (target >= by) {
+      rep.Add(by, "seq " + Seq(by) + ": erasure event names seq " + Seq(target) +
+                      ", which is not an earlier event");
+    } else if (!erased.count(target)) {
+      rep.Add(target, "seq " + Seq(target) + ": erasure event " + Seq(by) +
+                          " records its raw record as erased, but the store still holds it (or "
+                          "never had one)");
+    }
+  }
 
   if (leaves_in_tree < latest) {
     rep.Add(leaves_in_tree, "seq " + Seq(leaves_in_tree) + "-" + Seq(latest - 1) +

@@ -328,8 +328,9 @@ class WriteTxn {
                                                             int64_t time_ns,
                                                             std::string_view event_id) = 0;
   // Inserts the event unless one with the same record identity (source_system, time_ns,
-  // source_event_id) is stored; returns whether it did. REQUIRES: row.seq is the next sequence
-  // number.
+  // source_event_id) is stored; returns whether it did. REQUIRES: row.seq is larger than every
+  // stored seq: the ledger always inserts the next sequence number; a scratch store that replays
+  // a subset of a ledger (evidence/summary.cc) keeps the events' own numbers, leaving gaps.
   virtual Result<bool> InsertEvent(const EventRow& row) = 0;
   // REQUIRES: raw.id is new.
   virtual Status InsertRaw(const RawRef& raw) = 0;
@@ -385,6 +386,11 @@ class WriteTxn {
   // no such unrevoked token.
   virtual Result<bool> RevokeApiToken(std::string_view id_or_name, int64_t now_ns) = 0;
   virtual Status InsertApiAudit(const ApiAuditRow& row) = 0;
+  // Erasure (right to erasure; ledger/erasure.h). Deletes the salt and bytes of raw record `id`
+  // and sets its erased_ns (its salted_sha256 and size stay), and clears the owning event's
+  // content_hash (an unsalted hash of the erasable part). Returns false, changing nothing, when
+  // there is no raw record `id` or it is already erased.
+  virtual Result<bool> EraseRaw(int64_t id, int64_t erased_ns) = 0;
 };
 
 struct StoreOptions {
@@ -404,8 +410,12 @@ struct StoreOptions {
   // appended near its end, large pages cost the least CPU per event (BENCHMARKS.md: 3M events
   // in 121 s with 64 KiB pages, 196 s with 4 KiB).
   int page_size = 65536;
+  // A scratch store whose content is recomputed if lost (evidence/summary.cc): never synced to
+  // disk at all, not even when the machine keeps running. Implies !durable.
+  bool ephemeral = false;
 };
 
+// Keeps a consistent view of a store while it lives (see Store::BeginRead).
 // An open read transaction (Store::BeginRead): rolled back, which for reads only ends it, when
 // destroyed.
 class ReadScope {
@@ -526,6 +536,13 @@ class Store {
   // Schedule entries due at or before `until_ns`, earliest first, at most `limit`.
   virtual Result<std::vector<ScheduleRow>> ListDue(int64_t until_ns, size_t limit) = 0;
   virtual Status ScanSchedule(const std::function<Status(const ScheduleRow&)>& fn) = 0;  // by unit
+
+  // After an erasure: makes sure deleted bytes are in no file of the store any more (the
+  // backend overwrites deleted content; this also moves the write-ahead log into the database
+  // and empties it, since its older frames still hold the bytes as they were). kUnavailable
+  // when another connection's open read keeps the log from being emptied (the erasure itself is
+  // committed; running this again later finishes it). REQUIRES: no write transaction is open.
+  virtual Status PurgeFreedSpace() = 0;
 };
 
 // Opens (or with options.create, creates) the store at options.path, choosing the backend by

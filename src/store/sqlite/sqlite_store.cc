@@ -742,6 +742,24 @@ class SqliteStore final : public Store {
     return reconcile_.ScanSchedule(fn);
   }
 
+  Status PurgeFreedSpace() override {
+    if (write_open_) return FailedPreconditionError("a write transaction is open");
+    // secure_delete (set at open) has overwritten the erased cells and freed pages in the page
+    // images; TRUNCATE copies every WAL frame into the database and cuts the WAL to zero bytes,
+    // so no older frame holding the bytes survives in it.
+    NHI_ASSIGN_OR_RETURN(Statement s,
+                         Statement::Prepare(db_.get(), "PRAGMA wal_checkpoint(TRUNCATE)"));
+    NHI_ASSIGN_OR_RETURN(auto r, s.Step());
+    if (r != Statement::StepResult::kRow) return InternalError("wal_checkpoint returned no row");
+    if (s.ColumnInt(0) != 0) {
+      return UnavailableError(
+          "another process is reading the store, so its write-ahead log could not be emptied; "
+          "erased bytes may remain in the -wal file until that reader finishes (run the "
+          "command again)");
+    }
+    return OkStatus();
+  }
+
   // Used by the reader and the write transaction. Node (L, i) lives in the row of the leaf
   // that completed it, k = ((i + 1) << L) - 1: level 0 is that row's leaf_hash, level L >= 1 the
   // L-th hash of its tree_nodes.
@@ -788,7 +806,7 @@ class SqliteStore final : public Store {
   // Statements used by the write transaction.
   Statement find_source_, insert_event_, insert_raw_, insert_cp_, insert_q_, set_meta_,
       put_identity_key_, recanonicalize_, put_link_, put_grant_, insert_api_token_,
-      revoke_api_token_, insert_api_audit_;
+      revoke_api_token_, insert_api_audit_, erase_raw_, clear_content_hash_;
   ReconcileTables reconcile_;
 
  private:
@@ -1173,6 +1191,22 @@ class SqliteWriteTxn final : public WriteTxn {
   Status ClearSchedule() override { return s_->reconcile_.ClearSchedule(); }
   Status ClearReconcile() override { return s_->reconcile_.ClearAll(); }
 
+  Result<bool> EraseRaw(int64_t id, int64_t erased_ns) override {
+    Statement& st = s_->erase_raw_;
+    st.BindInt(1, id);
+    st.BindInt(2, erased_ns);
+    Status s = st.Run();
+    st.Reset();
+    NHI_RETURN_IF_ERROR(s.WithContext("erase raw record " + std::to_string(id)));
+    if (sqlite3_changes(s_->db()) != 1) return false;
+    Statement& ch = s_->clear_content_hash_;
+    ch.BindInt(1, id);
+    s = ch.Run();
+    ch.Reset();
+    NHI_RETURN_IF_ERROR(s.WithContext("erase raw record " + std::to_string(id)));
+    return true;
+  }
+
   Status Commit() override {
     if (done_) return FailedPreconditionError("transaction already finished");
     Status s = Exec(s_->db(), "COMMIT");
@@ -1335,6 +1369,10 @@ Status SqliteStore::PrepareAll() {
       {&insert_api_audit_,
        "INSERT INTO api_audit(time_ns, request_id, token_id, token_name, role, action, "
        "first_seq, event_count, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"},
+      {&erase_raw_,
+       "UPDATE raw_records SET salt = NULL, bytes = NULL, erased_ns = ?2 "
+       "WHERE id = ?1 AND erased_ns IS NULL"},
+      {&clear_content_hash_, "UPDATE events SET content_hash = NULL WHERE raw_id = ?1"},
   };
   for (Item& it : items) {
     NHI_ASSIGN_OR_RETURN(*it.s, Statement::Prepare(db_.get(), it.sql));
@@ -1350,6 +1388,10 @@ Status SqliteStore::Init(const StoreOptions& options) {
     NHI_RETURN_IF_ERROR(Exec(db_.get(), ps.c_str()));
   }
   NHI_RETURN_IF_ERROR(Exec(db_.get(), "PRAGMA foreign_keys = ON"));
+  // Before the switch to WAL, which a new store makes durable too unless this says otherwise.
+  NHI_RETURN_IF_ERROR(Exec(db_.get(), options.ephemeral ? "PRAGMA synchronous = OFF"
+                                      : durable_        ? "PRAGMA synchronous = FULL"
+                                                        : "PRAGMA synchronous = NORMAL"));
   if (!options.read_only) {
     NHI_ASSIGN_OR_RETURN(Statement jm, Statement::Prepare(db_.get(), "PRAGMA journal_mode = WAL"));
     NHI_ASSIGN_OR_RETURN(auto r, jm.Step());
@@ -1357,8 +1399,6 @@ Status SqliteStore::Init(const StoreOptions& options) {
       return UnavailableError(options.path + ": cannot switch the database to WAL mode");
     }
   }
-  NHI_RETURN_IF_ERROR(
-      Exec(db_.get(), durable_ ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL"));
   NHI_RETURN_IF_ERROR(Exec(db_.get(), "PRAGMA secure_delete = ON"));
   std::string cache = "PRAGMA cache_size = -" + std::to_string(options.cache_bytes / 1024);
   NHI_RETURN_IF_ERROR(Exec(db_.get(), cache.c_str()));
