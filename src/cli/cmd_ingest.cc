@@ -102,6 +102,8 @@ int Run(Context& ctx, const IngestArgs& a) {
         reconciled.opened += r->opened;
         reconciled.updated += r->updated;
         reconciled.resolved += r->resolved;
+        reconciled.cases_opened += r->cases_opened;
+        reconciled.cases_joined += r->cases_joined;
         reconciled.open_total = r->open_total;
         reconciled.skipped = r->skipped;
       } else {
@@ -183,11 +185,15 @@ int Run(Context& ctx, const IngestArgs& a) {
       std::printf("quarantined records are kept with their bytes: nhitrace quarantine\n");
     }
     if (ctx.reconciler() && !reconciled.skipped && reconcile_status.ok()) {
-      std::printf("reconcile: %llu opened, %llu updated, %llu resolved; %llu open findings\n",
-                  static_cast<unsigned long long>(reconciled.opened),
-                  static_cast<unsigned long long>(reconciled.updated),
-                  static_cast<unsigned long long>(reconciled.resolved),
-                  static_cast<unsigned long long>(reconciled.open_total));
+      std::printf(
+          "reconcile: %llu opened, %llu updated, %llu resolved; %llu open findings; "
+          "cases: %llu opened, %llu joined\n",
+          static_cast<unsigned long long>(reconciled.opened),
+          static_cast<unsigned long long>(reconciled.updated),
+          static_cast<unsigned long long>(reconciled.resolved),
+          static_cast<unsigned long long>(reconciled.open_total),
+          static_cast<unsigned long long>(reconciled.cases_opened),
+          static_cast<unsigned long long>(reconciled.cases_joined));
     }
   }
   if (!reconcile_status.ok()) {

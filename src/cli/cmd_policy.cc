@@ -6,6 +6,7 @@
 
 #include "base/file.h"
 #include "base/time.h"
+#include "cases/case_policy.h"
 #include "cli/commands.h"
 #include "json/writer.h"
 #include "policy/policy.h"
@@ -59,7 +60,10 @@ int RunPublish(Context& ctx, const PublishArgs& a) {
     return kExitUsage;
   }
   // Validate before opening the ledger: a bad document is reported without touching the store.
-  auto parsed = policy::ParsePolicy(*yaml, a.file);
+  // The `cases:` section is checked as the cases module reads it (reconcile opens cases by it).
+  policy::ParseOptions parse;
+  parse.validate_cases = cases::ValidateCasesSection;
+  auto parsed = policy::ParsePolicy(*yaml, a.file, parse);
   if (!parsed.ok()) {
     PrintError(parsed.status());
     return kExitError;
@@ -74,6 +78,7 @@ int RunPublish(Context& ctx, const PublishArgs& a) {
   o.source_name = a.file;
   o.published_by = by;
   o.note = a.note;
+  o.parse = parse;
   auto r = policy::PublishPolicy(**ledger, *yaml, o);
   if (!r.ok()) {
     PrintError(r.status());

@@ -41,6 +41,13 @@ void WriteStats(json::JsonWriter& w, const reconcile::PassStats& s, double secon
   w.Key("updated").Uint(s.updated);
   w.Key("resolved").Uint(s.resolved);
   w.Key("open").Uint(s.open_total);
+  w.Key("cases").BeginObject();
+  w.Key("opened").Uint(s.cases_opened);
+  w.Key("joined").Uint(s.cases_joined);
+  w.Key("reopened").Uint(s.cases_reopened);
+  w.Key("noted").Uint(s.cases_noted);
+  w.Key("raised").Uint(s.cases_raised);
+  w.EndObject();
   w.Key("seconds").Double(seconds);
   w.EndObject();
 }
@@ -102,6 +109,11 @@ int RunReconcile(Context& ctx, const ReconcileArgs& a) {
       static_cast<unsigned long long>(s->units), static_cast<unsigned long long>(s->actions), secs,
       static_cast<unsigned long long>(s->opened), static_cast<unsigned long long>(s->updated),
       static_cast<unsigned long long>(s->resolved), static_cast<unsigned long long>(s->open_total));
+  std::printf("cases: %llu opened, %llu joined (%llu reopened), %llu noted\n",
+              static_cast<unsigned long long>(s->cases_opened),
+              static_cast<unsigned long long>(s->cases_joined),
+              static_cast<unsigned long long>(s->cases_reopened),
+              static_cast<unsigned long long>(s->cases_noted));
   return kExitOk;
 }
 

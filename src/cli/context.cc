@@ -54,7 +54,10 @@ Result<std::unique_ptr<ledger::Ledger>> Context::OpenLedger(bool need_signer) {
   l->AddObserver(cases_.get());
   policy_index_ = std::make_unique<policy::PolicyIndex>(l->store());
   l->AddObserver(policy_index_.get());
-  if (reconcile_) engine_ = std::make_unique<reconcile::Engine>(*l);
+  if (reconcile_) {
+    engine_ = std::make_unique<reconcile::Engine>(*l);
+    engine_->AttachCases(cases_.get());  // findings open or join cases (docs/reconcile.md)
+  }
   return l;
 }
 

@@ -9,6 +9,7 @@
 #include "event/codec.h"
 #include "json/dom.h"
 #include "policy/policy_index.h"
+#include "reconcile/case_link.h"
 #include "reconcile/evaluate.h"
 #include "reconcile/finding.h"
 
@@ -302,6 +303,12 @@ Result<PassStats> Engine::Evaluate(const std::set<std::string>& units, const pol
   stats.as_of_ns = as_of;
   stats.horizon = ledger_.size() == 0 ? 0 : ledger_.size() - 1;
 
+  std::optional<cases::PolicyContext> case_policy;
+  if (cases_) {
+    NHI_ASSIGN_OR_RETURN(case_policy, CasePolicyContext(policy));
+  }
+  CaseLinkStats case_stats;
+
   Fold::Staged staged;
   staged.clear_schedule = full;
   std::vector<Change> changes;
@@ -332,6 +339,16 @@ Result<PassStats> Engine::Evaluate(const std::set<std::string>& units, const pol
       }
       const std::string& st = c.finding.status;
       ++(st == "open" ? stats.opened : st == "updated" ? stats.updated : stats.resolved);
+    }
+    if (cases_) {
+      // The cases these findings open or join, in the same batch (docs/reconcile.md section 8).
+      std::vector<Finding> recorded;
+      recorded.reserve(changes.size());
+      for (const Change& c : changes) recorded.push_back(c.finding);
+      NHI_RETURN_IF_ERROR(
+          LinkFindingsToCases({store, *cases_, *batch, *case_policy, ledger_.clock()}, recorded,
+                              /*catch_up=*/full && last, &case_stats)
+              .WithContext("cases"));
     }
     if (last) {
       staged.meta[kMetaWatermark] = std::to_string(ledger_.size() + batch->appended());
@@ -438,6 +455,11 @@ Result<PassStats> Engine::Evaluate(const std::set<std::string>& units, const pol
   open.status = "open";
   NHI_ASSIGN_OR_RETURN(auto rows, store.QueryFindings(open));
   stats.open_total = rows.size();
+  stats.cases_opened = case_stats.opened;
+  stats.cases_joined = case_stats.joined;
+  stats.cases_reopened = case_stats.reopened;
+  stats.cases_noted = case_stats.noted;
+  stats.cases_raised = case_stats.raised;
   return stats;
 }
 

@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "cases/projection.h"
 #include "ledger/ledger.h"
 #include "policy/policy.h"
 #include "store/store.h"
@@ -53,6 +54,10 @@ struct PassStats {
   uint64_t actions = 0;  // actions attributed
   uint64_t opened = 0, updated = 0, resolved = 0;
   uint64_t open_total = 0;  // open findings after the pass
+  // Cases (only with AttachCases): opened by findings, findings joined to a case, closed cases
+  // reopened, resolved (or reopened) findings noted on their case, severities raised.
+  uint64_t cases_opened = 0, cases_joined = 0, cases_reopened = 0, cases_noted = 0,
+           cases_raised = 0;
 };
 
 class Engine {
@@ -64,6 +69,12 @@ class Engine {
   ~Engine();
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
+
+  // From now on, every pass also opens or joins cases for the findings it records, as the
+  // policy's `cases.findings` says, appending the case events in the batch of the finding events
+  // (docs/reconcile.md section 8). REQUIRES: `projection` observes the ledger and outlives the
+  // engine. Without it, findings open no cases.
+  void AttachCases(cases::CaseProjection* projection) { cases_ = projection; }
 
   // Evaluates what the batches committed since the last pass touched, and the units due at
   // `as_of` (default: the ledger's clock). A no-op when no policy is published.
@@ -90,6 +101,7 @@ class Engine {
   ledger::Ledger& ledger_;
   std::unique_ptr<Fold> fold_;
   std::unique_ptr<policy::Policy> policy_;  // cache of the latest policy
+  cases::CaseProjection* cases_ = nullptr;
 };
 
 }  // namespace nhitrace::reconcile

@@ -11,6 +11,10 @@
 // and all four must give the same open findings, which must match the expectation. Then every
 // open finding is replayed (same outcome), the tables are rebuilt from the ledger (same
 // findings), and a second full pass records nothing.
+// Cases (docs/reconcile.md section 8): every run has the case projection attached, so findings
+// open and join cases. Runs 1, 2 and 4 must put the open findings on cases the same way (which
+// open findings share a case, and what it links of theirs); `case rebuild` of run 1 must give
+// its live case tables; a second full pass appends nothing at all.
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -22,6 +26,7 @@
 #include <gtest/gtest.h>
 
 #include "base/time.h"
+#include "cases/projection.h"
 #include "correlate/derived_state.h"
 #include "json/dom.h"
 #include "policy/policy.h"
@@ -73,9 +78,12 @@ class ScenarioRun {
     ledger_ = std::move(l).value();
     derived_ = std::make_unique<correlate::DerivedState>(ledger_->store());
     ledger_->AddObserver(derived_.get());
+    cases_ = std::make_unique<cases::CaseProjection>(ledger_->store());
+    ledger_->AddObserver(cases_.get());
     index_ = std::make_unique<policy::PolicyIndex>(ledger_->store());
     ledger_->AddObserver(index_.get());
     engine_ = std::make_unique<Engine>(*ledger_);
+    engine_->AttachCases(cases_.get());
   }
 
   void Publish(const std::string& yaml) {
@@ -152,13 +160,96 @@ class ScenarioRun {
     return out;
   }
 
+  // How the open findings sit on cases, without case ids or sequence numbers: one line per case
+  // that holds open findings: those findings, and the identities, requests and evidence events
+  // (by name) of theirs that the case links. Open findings on no case are listed too.
+  std::set<std::string> CaseGroups() {
+    auto names = Names();
+    std::map<std::string, Finding> open;
+    store::FindingQuery q;
+    q.status = "open";
+    auto rows = store().QueryFindings(q);
+    EXPECT_TRUE(rows.ok());
+    for (const auto& row : *rows) open.emplace(row.id, *FromAttributes(row.doc));
+    std::set<std::string> out, placed;
+    store::CaseQuery all;
+    all.limit = SIZE_MAX >> 1;
+    auto cases = store().ListCases(all);
+    EXPECT_TRUE(cases.ok());
+    for (const auto& c : *cases) {
+      auto links = store().ListCaseLinks(c.id);
+      EXPECT_TRUE(links.ok());
+      std::set<std::string> findings, linked;
+      for (const auto& l : *links) {
+        if (l.type == "finding" && open.count(l.value)) findings.insert(l.value);
+        linked.insert(l.type + ":" + l.value);
+      }
+      if (findings.empty()) continue;
+      std::set<std::string> parts;
+      for (const auto& id : findings) {
+        const Finding& f = open.at(id);
+        placed.insert(id);
+        parts.insert(f.rule_id + "/" + std::string(SubjectTypeName(f.subject_type)) + ":" +
+                     f.subject);
+        if (!f.identity.empty() && linked.count("identity:" + f.identity)) {
+          parts.insert("identity " + f.identity);
+        }
+        if (!f.correlation_key.empty() && linked.count("chain:" + f.correlation_key)) {
+          parts.insert("chain " + f.correlation_key);
+        }
+        for (uint64_t s : f.evidence) {
+          if (linked.count("event:" + std::to_string(s))) parts.insert("event " + names[s]);
+        }
+      }
+      std::string line = "case:";
+      for (const auto& p : parts) line += " " + p;
+      out.insert(line);
+    }
+    for (const auto& [id, f] : open) {
+      if (!placed.count(id)) {
+        out.insert("no case: " + f.rule_id + "/" + std::string(SubjectTypeName(f.subject_type)) +
+                   ":" + f.subject);
+      }
+    }
+    return out;
+  }
+
  private:
   testing::LedgerFixture f_;
   std::unique_ptr<ledger::Ledger> ledger_;
   std::unique_ptr<correlate::DerivedState> derived_;
+  std::unique_ptr<cases::CaseProjection> cases_;
   std::unique_ptr<policy::PolicyIndex> index_;
   std::unique_ptr<Engine> engine_;
 };
+
+std::string Describe(const std::set<std::string>& s) {
+  std::string out;
+  for (const auto& l : s) out += "  " + l + "\n";
+  return out.empty() ? "  (none)\n" : out;
+}
+
+// The case tables as rows (for rebuild == live).
+std::string CaseTables(store::Store& store) {
+  std::ostringstream out;
+  store::CaseQuery all;
+  all.limit = SIZE_MAX >> 1;
+  auto rows = store.ListCases(all);
+  EXPECT_TRUE(rows.ok());
+  for (const store::CaseRow& r : *rows) {
+    out << "case " << r.id << "|" << r.kind << "|" << r.state << "|" << r.severity << "|" << r.title
+        << "|" << r.requester << "|" << r.opened_ns << "|" << r.updated_ns << "|"
+        << r.next_due_ns.value_or(-1) << "|" << r.op_count << "|" << r.last_seq << "\n";
+    auto seqs = store.ListCaseEventSeqs(r.id);
+    auto links = store.ListCaseLinks(r.id);
+    EXPECT_TRUE(seqs.ok() && links.ok());
+    for (uint64_t s : *seqs) out << " " << s;
+    out << "\n";
+    for (const auto& l : *links)
+      out << "  link " << l.type << "|" << l.value << "|" << l.seq << "\n";
+  }
+  return out.str();
+}
 
 std::string Describe(const std::map<std::string, std::string>& m) {
   std::string out;
@@ -314,6 +405,18 @@ TEST_P(ScenarioTest, FindingsMatchInEveryMode) {
   auto reverse = OfRules(rev.Open(), rules);
   EXPECT_EQ(reverse, full_pass) << name << ": reverse order\n" << Describe(reverse);
 
+  // Cases: the same grouping of open findings in every order of arrival.
+  const auto inc_cases = inc.CaseGroups(), full_cases = full.CaseGroups();
+  EXPECT_EQ(inc_cases, full_cases) << name << ": cases, incremental\n"
+                                   << Describe(inc_cases) << "full pass\n"
+                                   << Describe(full_cases);
+  const auto rev_cases = rev.CaseGroups();
+  EXPECT_EQ(rev_cases, full_cases) << name << ": cases, reverse order\n" << Describe(rev_cases);
+  // The case tables rebuilt from the ledger are the live ones.
+  const std::string live_cases = CaseTables(inc.store());
+  ASSERT_TRUE(cases::CaseProjection::Rebuild(inc.store()).ok());
+  EXPECT_EQ(CaseTables(inc.store()), live_cases) << name << ": rebuilt cases differ";
+
   // Replays: every open finding (of any rule), with the recorded policy.
   store::FindingQuery all;
   auto rows = inc.store().QueryFindings(all);
@@ -330,8 +433,11 @@ TEST_P(ScenarioTest, FindingsMatchInEveryMode) {
   auto before = full.Open();
   ASSERT_TRUE(Engine::RebuildTables(full.store()).ok());
   EXPECT_EQ(full.Open(), before) << name << ": rebuilt findings differ";
+  const uint64_t size_before = full.ledger().size();
   auto again = full.engine().RunFull(as_of, nullptr);
   ASSERT_TRUE(again.ok());
+  EXPECT_EQ(full.ledger().size(), size_before) << name << ": a second full pass appended events";
+  EXPECT_EQ(again->cases_opened + again->cases_joined + again->cases_noted, 0u) << name;
   EXPECT_EQ(again->opened + again->updated + again->resolved, 0u)
       << name << ": a second full pass changed " << again->opened << "/" << again->updated << "/"
       << again->resolved;
