@@ -179,7 +179,8 @@ void RegisterTraceCommands(CLI::App& app, Context& ctx, int* exit_code) {
   }
   {
     auto* cmd = app.add_subcommand(
-        "rebuild", "Recompute identities, grant chains, cases, policies and findings from the ledger");
+        "rebuild",
+        "Recompute identities, grant chains, cases, policies and findings from the ledger");
     cmd->callback([&ctx, exit_code] {
       auto store = ctx.OpenStoreOnly();
       if (!store.ok()) {

@@ -284,7 +284,8 @@ TEST(Fold, RefusesEventsThatDoNotFitTheCase) {
   EXPECT_TRUE(v->decisions.empty());
   // The control owner, and only they, may accept.
   ASSERT_TRUE(
-      apply(R"({"case":7,"op":"decide","op_seq":2,"decision_id":1,"decision":"deny"})", "7/2").ok());
+      apply(R"({"case":7,"op":"decide","op_seq":2,"decision_id":1,"decision":"deny"})", "7/2")
+          .ok());
   ASSERT_TRUE(
       apply(
           R"({"case":7,"op":"decide","op_seq":3,"decision_id":2,"decision":"override","overrides":{"decision":1,"automated":false},"control_owner":"dmitri"})",

@@ -1,10 +1,11 @@
 // CaseSession behaviour that the one-batch-per-step scenarios cannot show: several operations in
 // one batch (as the reconcile module calls OpenOrJoinForFinding for every finding of a pass),
 // and a batch that is rolled back.
+#include "cases/session.h"
+
 #include <gtest/gtest.h>
 
 #include "cases/projection.h"
-#include "cases/session.h"
 #include "testing/ledger_fixture.h"
 
 namespace nhitrace::cases {
