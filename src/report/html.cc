@@ -146,7 +146,7 @@ void BarChart(Page& p, std::string_view title, const std::vector<Bar>& bars,
       p.Raw("<text x=\"" + std::to_string(x + 14) + "\" y=\"" + std::to_string(y + 15) + "\">")
           .Text(legend[i])
           .Raw("</text>");
-      x += 20 + static_cast<int>(legend[i].size()) * 7;
+      x += 24 + static_cast<int>(legend[i].size()) * 8;
     }
   }
   p.Raw("</svg>");
