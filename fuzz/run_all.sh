@@ -33,6 +33,7 @@ all_targets=(
   case_policy_fuzz
   case_event_fuzz
   pack_fuzz
+  html_escape_fuzz
 )
 targets=("${@:-${all_targets[@]}}")
 
@@ -52,6 +53,7 @@ flags() {
     api_request_fuzz) echo "-max_len=4096 -dict=$root/fuzz/json.dict" ;;
     policy_fuzz) echo "-max_len=8192 -dict=$root/fuzz/yaml.dict" ;;
     pack_fuzz) echo "-max_len=32768 -dict=$root/fuzz/pack.dict" ;;
+    html_escape_fuzz) echo "-max_len=1024" ;;
     *) echo "unknown target $1" >&2; return 1 ;;
   esac
 }

@@ -27,6 +27,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev sqlite3 python3 python3-jsonschema wrk
   # independent verification of checkpoints and proofs (Go sumdb note + tlog)
   golang-go golang-golang-x-mod-dev
+  # the HTML report rendered in a real browser (tests/report/html_chromium_test.cc)
+  chromium
 )
 if [ -n "$bench" ]; then
   # bench/trace_vs_postgres.sh (server, psql, libpq for nhitrace_trace_bench), GNU time for

@@ -15,6 +15,7 @@
 #include "evidence/verify_pack.h"
 #include "json/writer.h"
 #include "ledger/erasure.h"
+#include "report/ocsf.h"
 
 namespace nhitrace::cli {
 namespace {
@@ -27,9 +28,53 @@ struct ExportArgs {
   evidence::PackQuery query;
   std::string out;
   bool json = false;
+  bool ocsf = false;
 };
 
+// export --ocsf: findings and cases as OCSF JSON Lines (docs/format/ocsf.md).
+int RunExportOcsf(Context& ctx, const ExportArgs& a) {
+  if (!a.query.identity.empty() || !a.query.request.empty()) {
+    PrintError(InvalidArgumentError(
+        "export: --ocsf takes a time window (--from, --to) only, not --identity or --request"));
+    return kExitUsage;
+  }
+  report::OcsfOptions o;
+  o.product_version = kVersion;
+  Status w = ParseWindow(a.query.from, a.query.to, &o.from_ns, &o.to_ns);
+  if (!w.ok()) {
+    PrintError(w.WithContext("export --ocsf"));
+    return kExitUsage;
+  }
+  auto store = ctx.OpenStoreOnly();
+  if (!store.ok()) {
+    PrintError(store.status());
+    return kExitError;
+  }
+  auto st = report::ExportOcsfToFile(**store, o, a.out);
+  if (!st.ok()) {
+    PrintError(st.status().WithContext("export --ocsf"));
+    return kExitError;
+  }
+  if (a.json) {
+    json::JsonWriter j;
+    j.BeginObject();
+    j.Key("out").String(a.out);
+    j.Key("detection_findings").Uint(st->findings);
+    j.Key("incident_findings").Uint(st->cases);
+    j.Key("bytes").Uint(st->bytes);
+    j.EndObject();
+    std::printf("%s\n", j.str().c_str());
+  } else {
+    std::printf(
+        "wrote %s: %llu Detection Findings (class 2004), %llu Incident Findings (class "
+        "2005), %llu bytes\n",
+        a.out.c_str(), U(st->findings), U(st->cases), U(st->bytes));
+  }
+  return kExitOk;
+}
+
 int RunExport(Context& ctx, const ExportArgs& a) {
+  if (a.ocsf) return RunExportOcsf(ctx, a);
   Status valid = evidence::ValidateQuery(a.query);
   if (!valid.ok()) {
     PrintError(valid.WithContext("export"));
@@ -256,11 +301,17 @@ void RegisterEvidenceCommands(CLI::App& app, Context& ctx, int* exit_code) {
     auto a = std::make_shared<ExportArgs>();
     auto* cmd = app.add_subcommand(
         "export", "Write an evidence pack: events, raw records, proofs, key, summary in one file");
-    cmd->add_option("--identity", a->query.identity, "The trace of an identity (any of its keys)");
-    cmd->add_option("--request", a->query.request, "The trace of a request id");
+    auto* identity = cmd->add_option("--identity", a->query.identity,
+                                     "The trace of an identity (any of its keys)");
+    auto* request = cmd->add_option("--request", a->query.request, "The trace of a request id");
     cmd->add_option("--from", a->query.from, "Every event with authoritative time >= T (RFC 3339)");
     cmd->add_option("--to", a->query.to, "... and < T (RFC 3339)");
     cmd->add_option("--out", a->out, "The pack file to create (must not exist)")->required();
+    cmd->add_flag("--ocsf", a->ocsf,
+                  "Instead of a pack: findings as OCSF Detection Findings and cases as Incident "
+                  "Findings, JSON Lines (--from/--to select a window)")
+        ->excludes(identity)
+        ->excludes(request);
     cmd->add_flag("--json", a->json, "JSON output");
     cmd->callback([&ctx, exit_code, a] { *exit_code = RunExport(ctx, *a); });
   }

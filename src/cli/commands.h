@@ -28,5 +28,10 @@ void RegisterReconcileCommands(CLI::App& app, Context& ctx,
 void RegisterCaseCommands(CLI::App& app, Context& ctx, int* exit_code);
 void RegisterEvidenceCommands(CLI::App& app, Context& ctx,
                               int* exit_code);  // export verify-pack erase
+void RegisterReportCommands(CLI::App& app, Context& ctx, int* exit_code);  // report
+// Parses --from/--to (RFC 3339; either may be empty) into a window; kInvalidArgument when a
+// time is malformed or the window is empty.
+Status ParseWindow(const std::string& from, const std::string& to, std::optional<int64_t>* from_ns,
+                   std::optional<int64_t>* to_ns);
 
 }  // namespace nhitrace::cli

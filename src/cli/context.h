@@ -15,6 +15,9 @@
 
 namespace nhitrace::cli {
 
+// The version nhitrace reports (--version, OCSF metadata.product.version).
+inline constexpr char kVersion[] = "0.1.0";
+
 // Process exit statuses (documented in docs/cli.md).
 enum ExitCode : int {
   kExitOk = 0,

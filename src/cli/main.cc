@@ -11,7 +11,7 @@ int main(int argc, char** argv) {
   cli::Context ctx(SystemClock::Instance());
   CLI::App app{"nhitrace: tamper-evident evidence for non-human identities"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "nhitrace 0.1.0");
+  app.set_version_flag("--version", std::string("nhitrace ") + cli::kVersion);
   app.add_option("--store", ctx.options.store,
                  "Store file (default: $NHITRACE_STORE, else ./nhitrace.db)")
       ->envname("")
@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
   cli::RegisterReconcileCommands(app, ctx, &exit_code);
   cli::RegisterCaseCommands(app, ctx, &exit_code);
   cli::RegisterEvidenceCommands(app, ctx, &exit_code);
+  cli::RegisterReportCommands(app, ctx, &exit_code);
   for (auto* sub : app.get_subcommands({})) sub->fallthrough();
 
   try {

@@ -528,4 +528,38 @@ std::string TraceToJson(const Trace& t) {
   return w.Take();
 }
 
+Status ForEachAttributedAction(
+    store::Store& store, const IdentityInfo& identity, std::optional<int64_t> from_ns,
+    std::optional<int64_t> to_ns,
+    const std::function<Status(const AttributedAction&, const GrantChain*)>& fn) {
+  std::map<std::string, GrantChain> chains;
+  for (const auto& k : identity.keys) {
+    NHI_ASSIGN_OR_RETURN(std::vector<store::GrantRow> rows, store.ListGrantsForKey(k.row.key));
+    for (const auto& g : rows) {
+      if (chains.count(g.correlation_key)) continue;
+      NHI_ASSIGN_OR_RETURN(GrantChain c, LoadChain(store, g.correlation_key));
+      chains.emplace(g.correlation_key, std::move(c));
+    }
+  }
+  std::vector<const GrantChain*> grants;
+  for (const auto& [ck, chain] : chains) grants.push_back(&chain);
+  simdjson::dom::parser parser;
+  for (const auto& k : identity.keys) {
+    store::EventQuery q;
+    q.identity_key = k.row.key;
+    q.kind = "action";
+    q.from_ns = from_ns;
+    q.to_ns = to_ns;
+    q.limit = SIZE_MAX >> 1;
+    NHI_ASSIGN_OR_RETURN(std::vector<store::EventRow> rows, store.QueryEvents(q));
+    for (const auto& row : rows) {
+      NHI_ASSIGN_OR_RETURN(ChainEvent ce, DecodeForAttribution(parser, row));
+      AttributedAction a = Attribute(std::move(ce), grants);
+      auto it = chains.find(a.grant);
+      NHI_RETURN_IF_ERROR(fn(a, it == chains.end() ? nullptr : &it->second));
+    }
+  }
+  return OkStatus();
+}
+
 }  // namespace nhitrace::correlate

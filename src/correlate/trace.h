@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -98,6 +99,15 @@ Result<Trace> BuildTrace(store::Store& store, const TraceQuery& query);
 
 // Loads an identity (alias group) by any of its keys.
 Result<std::optional<IdentityInfo>> LoadIdentity(store::Store& store, const std::string& key);
+
+// Attributes every action of `identity`'s keys with from_ns <= time < to_ns (nullopt: no bound)
+// to the grants of its keys exactly as BuildTrace does, and calls `fn` with each (decoded for
+// attribution only: identity, time, scope, delegation) and the chain it was judged against (null
+// for kNoGrant), key by key, each key's actions by time, until `fn` returns non-OK.
+Status ForEachAttributedAction(
+    store::Store& store, const IdentityInfo& identity, std::optional<int64_t> from_ns,
+    std::optional<int64_t> to_ns,
+    const std::function<Status(const AttributedAction&, const GrantChain*)>& fn);
 
 // The trace as JSON (trace_version 1, documented in docs/format/trace.md).
 std::string TraceToJson(const Trace& trace);
