@@ -3,6 +3,7 @@
 // checked against docs/api/openapi.yaml by tests/api/check_openapi.py (python3-jsonschema).
 #include <atomic>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <regex>
@@ -37,11 +38,15 @@ const std::vector<std::string> kRoles = {"ingest",        "investigator", "appro
 // One `nhitrace serve` process over its own store, with one token per role.
 class ServeProcess {
  public:
-  explicit ServeProcess(std::vector<std::string> extra = {}) {
+  // `prepare` runs on the initialised store before the server starts (the server must be the
+  // only writer once it runs).
+  explicit ServeProcess(std::vector<std::string> extra = {},
+                        const std::function<void(const std::string&)>& prepare = nullptr) {
     store_ = dir_.File("s.db");
     auto init = RunNhitrace(store_, {"init"});
     EXPECT_EQ(init.exit_code, 0) << init.err;
     for (const auto& role : kRoles) tokens_[role] = CreateToken("t-" + role, role);
+    if (prepare) prepare(store_);
     std::vector<std::string> argv = {testing::NhitraceBinary(),
                                      "--store",
                                      store_,
@@ -254,6 +259,7 @@ TEST_F(ApiServerTest, EveryRouteEnforcesItsDocumentedRoles) {
     std::string target = std::regex_replace(route, std::regex("\\{seq\\}"), "0");
     target = std::regex_replace(target, std::regex("\\{key\\}"), "nobody");
     target = std::regex_replace(target, std::regex("\\{id\\}"), "no-such-token");
+    target = std::regex_replace(target, std::regex("\\{version\\}"), "999");
     std::string body = method == "POST" ? "{}" : "";
     if (roles == "public") {
       EXPECT_EQ(Call(port(), method, route, target, "").status, 200) << route;
@@ -274,7 +280,7 @@ TEST_F(ApiServerTest, EveryRouteEnforcesItsDocumentedRoles) {
       }
     }
   }
-  EXPECT_GE(checked, 6 * 13);
+  EXPECT_GE(checked, 6 * 18);
 }
 
 TEST_F(ApiServerTest, IngestCountsRejectsAndAttributesToTheToken) {
@@ -554,6 +560,143 @@ TEST_F(ApiServerTest, TokensCanBeManagedByAdminsOverTheApi) {
       audit.body.find("\"token_name\":\"t-admin\",\"role\":\"admin\",\"action\":\"token.revoke\""),
       std::string::npos)
       << audit.body;
+}
+
+// The first value of "key" in a JSON body: a number, or a string's contents.
+std::string Field(const std::string& body, const std::string& key) {
+  std::smatch m;
+  if (std::regex_search(body, m, std::regex("\"" + key + "\":(\"([^\"]*)\"|-?[0-9]+)"))) {
+    return m[2].matched ? m.str(2) : m.str(1);
+  }
+  return "<no " + key + " in " + body.substr(0, 300) + ">";
+}
+
+std::string JsonObject(const std::vector<std::pair<std::string, std::string>>& fields) {
+  json::JsonWriter w;
+  w.BeginObject();
+  for (const auto& [k, v] : fields) w.Key(k).String(v);
+  w.EndObject();
+  return w.Take();
+}
+
+TEST_F(ApiServerTest, PoliciesArePublishedByAdminsAndInvalidDocumentsWriteNothing) {
+  std::string before = server_->Snapshot();
+  auto bad = Call(port(), "POST", "/v1/policies", "/v1/policies", tok("admin"),
+                  JsonObject({{"document",
+                               "nhitrace_policy: 1\nid: api\nrules:\n  identity-dormant: {period: "
+                               "soon}\n"}}));
+  EXPECT_EQ(bad.status, 400) << bad.body;
+  EXPECT_EQ(ErrorCode(bad.body), "invalid_policy");
+  EXPECT_NE(bad.body.find("\"details\":{\"line\":4,\"column\":30,\"reason\":\"rules.identity-"
+                          "dormant.period: not a duration"),
+            std::string::npos)
+      << bad.body;
+  for (const std::string& body :
+       {std::string("{\"document\":5}"),
+        std::string("{\"document\":\"nhitrace_policy: 1\\nid: "
+                    "x\\n\",\"by\":\"someone-else\"}"),
+        std::string("[]"), std::string("{\"document\":\"\"}"),
+        JsonObject({{"document", "nhitrace_policy: 1\nid: \"'; DROP TABLE events; --\"\n"}}),
+        JsonObject({{"document", "nhitrace_policy: [\n"}}), std::string("{\"document\":null}")}) {
+    auto r = Call(port(), "POST", "/v1/policies", "/v1/policies", tok("admin"), body);
+    EXPECT_EQ(r.status, 400) << body << " -> " << r.body;
+  }
+  EXPECT_EQ(Call(port(), "POST", "/v1/policies", "/v1/policies", tok("approver"),
+                 JsonObject({{"document", "nhitrace_policy: 1\nid: api-test\n"}}))
+                .status,
+            403);
+  EXPECT_EQ(server_->Snapshot(), before);
+
+  std::string doc = "nhitrace_policy: 1\nid: api-test\n";
+  auto pub = Call(port(), "POST", "/v1/policies", "/v1/policies", tok("admin"),
+                  JsonObject({{"document", doc}, {"note", "first over HTTP"}}));
+  ASSERT_EQ(pub.status, 201) << pub.body;
+  EXPECT_EQ(Field(pub.body, "published_by"), "t-admin");
+  EXPECT_EQ(Field(pub.body, "note"), "first over HTTP");
+  std::string version = Field(pub.body, "version");
+  auto again = Call(port(), "POST", "/v1/policies", "/v1/policies", tok("admin"),
+                    JsonObject({{"document", doc}}));
+  EXPECT_EQ(again.status, 200) << again.body;
+  EXPECT_NE(again.body.find("\"unchanged\":true"), std::string::npos);
+  EXPECT_EQ(Field(again.body, "version"), version);
+
+  auto list = Call(port(), "GET", "/v1/policies", "/v1/policies", tok("auditor"));
+  EXPECT_EQ(list.status, 200);
+  EXPECT_NE(list.body.find("\"published_by\":\"t-admin\""), std::string::npos) << list.body;
+  auto one =
+      Call(port(), "GET", "/v1/policies/{version}", "/v1/policies/" + version, tok("investigator"));
+  EXPECT_EQ(one.status, 200) << one.body;
+  EXPECT_NE(one.body.find("\"document\":\"nhitrace_policy: 1\\nid: api-test\\n\""),
+            std::string::npos)
+      << one.body;
+  EXPECT_NE(one.body.find("\"canonical\":{"), std::string::npos);
+  EXPECT_EQ(
+      Call(port(), "GET", "/v1/policies/{version}", "/v1/policies/999", tok("auditor")).status,
+      404);
+  for (std::string v : {"abc", "-1", "1%20OR%201%3D1", "..%2F1", "01"}) {
+    EXPECT_EQ(
+        Call(port(), "GET", "/v1/policies/{version}", "/v1/policies/" + v, tok("auditor")).status,
+        400)
+        << v;
+  }
+}
+
+TEST_F(ApiServerTest, FindingsAreServedWithTheFiltersOfTheCli) {
+  // Findings come from `nhitrace reconcile`, run on the store before this server starts.
+  ServeProcess s({"--rate-limit", "0"}, [](const std::string& store) {
+    std::string scenarios = std::string(NHITRACE_SOURCE_DIR) + "/tests/scenarios/reconcile/";
+    auto in = RunNhitrace(store, {"ingest", scenarios + "self-approval.jsonl"});
+    EXPECT_EQ(in.exit_code, 0) << in.err;
+    std::ofstream(store + ".policy.yaml") << "nhitrace_policy: 1\nid: findings\n";
+    auto pub = RunNhitrace(store, {"policy", "publish", store + ".policy.yaml", "--by", "alice"});
+    EXPECT_EQ(pub.exit_code, 0) << pub.err;
+    auto rec = RunNhitrace(store, {"reconcile", "--as-of", "2026-06-01T00:00:00Z"});
+    EXPECT_EQ(rec.exit_code, 0) << rec.err;
+  });
+  auto all = Call(s.port(), "GET", "/v1/findings", "/v1/findings", s.token("auditor"));
+  ASSERT_EQ(all.status, 200) << all.body;
+  std::string id = Field(all.body, "finding_id");
+  ASSERT_EQ(id.size(), 17u) << all.body;
+  std::string rule = Field(all.body, "rule_id");
+  auto one = Call(s.port(), "GET", "/v1/findings/{id}", "/v1/findings/" + id, s.token("approver"));
+  EXPECT_EQ(one.status, 200) << one.body;
+  EXPECT_EQ(Field(one.body, "finding_id"), id);
+  auto by_rule = Call(s.port(), "GET", "/v1/findings", "/v1/findings?open=true&rule=" + rule,
+                      s.token("admin"));
+  EXPECT_EQ(by_rule.status, 200);
+  size_t n = 0;
+  for (size_t p = 0; (p = by_rule.body.find("\"rule_id\":\"", p)) != std::string::npos; ++p) {
+    ++n;
+    EXPECT_EQ(by_rule.body.compare(p, 11 + rule.size() + 1, "\"rule_id\":\"" + rule + "\""), 0);
+  }
+  EXPECT_GE(n, 1u);
+  auto critical = Call(s.port(), "GET", "/v1/findings", "/v1/findings?severity=critical",
+                       s.token("control_owner"));
+  EXPECT_EQ(critical.status, 200);
+  for (const char* lower :
+       {"\"severity\":\"low\"", "\"severity\":\"medium\"", "\"severity\":\"high\""}) {
+    EXPECT_EQ(critical.body.find(lower), std::string::npos) << critical.body;
+  }
+  auto limited =
+      Call(s.port(), "GET", "/v1/findings", "/v1/findings?limit=1", s.token("investigator"));
+  EXPECT_EQ(limited.status, 200);
+  EXPECT_NE(limited.body.find("\"limit\":1,"), std::string::npos);
+  EXPECT_EQ(Call(s.port(), "GET", "/v1/findings/{id}", "/v1/findings/F0000000000000000",
+                 s.token("auditor"))
+                .status,
+            404);
+  auto bad_rule =
+      Call(s.port(), "GET", "/v1/findings", "/v1/findings?rule=no-such-rule", s.token("auditor"));
+  EXPECT_EQ(bad_rule.status, 400);
+  EXPECT_NE(bad_rule.body.find("\"rules\":[\""), std::string::npos) << bad_rule.body;
+  for (std::string q : {"severity=urgent", "open=yes", "limit=0", "status=open"}) {
+    EXPECT_EQ(Call(s.port(), "GET", "/v1/findings", "/v1/findings?" + q, s.token("auditor")).status,
+              400)
+        << q;
+  }
+  EXPECT_EQ(Call(s.port(), "GET", "/v1/findings", "/v1/findings", s.token("ingest")).status, 403);
+  EXPECT_EQ(Call(s.port(), "GET", "/v1/findings", "/v1/findings", "").status, 401);
+  EXPECT_EQ(s.Stop(), 0);
 }
 
 TEST_F(ApiServerTest, ZZResponsesMatchTheOpenApiDocument) {
