@@ -10,6 +10,7 @@ Status AddAllRoutes(Router& router, Services& services) {
   NHI_RETURN_IF_ERROR(AddTokenRoutes(router, services));
   NHI_RETURN_IF_ERROR(AddFindingRoutes(router, services));
   NHI_RETURN_IF_ERROR(AddPolicyRoutes(router, services));
+  NHI_RETURN_IF_ERROR(AddCaseRoutes(router, services));
   return OkStatus();
 }
 

@@ -23,6 +23,8 @@ Status AddTokenRoutes(Router& router, Services& services);
 Status AddFindingRoutes(Router& router, Services& services);
 // Policy versions: list, show, publish.
 Status AddPolicyRoutes(Router& router, Services& services);
+// Cases: list, show, explain, closure check, and every case operation.
+Status AddCaseRoutes(Router& router, Services& services);
 
 // Every group above.
 Status AddAllRoutes(Router& router, Services& services);
