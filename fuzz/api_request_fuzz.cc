@@ -6,7 +6,8 @@
 //   - ParseTarget accepts or rejects with kInvalidArgument; what it accepts is valid UTF-8 with
 //     no control characters, and re-encoding it (PercentEncode) parses back to the same value;
 //   - the router finds a route only with non-empty parameters taken from the segments;
-//   - JsonBody accepts only objects; its accessors never crash;
+//   - JsonBody accepts only objects; its accessors never crash, and the array accessors return
+//     no more items, and no longer ones, than asked;
 //   - every error message becomes an error envelope that is valid JSON.
 #include <cstddef>
 #include <cstdint>
@@ -96,6 +97,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (const Status& s : {b->Fields({"name", "role"}), b->String("name", 64).status(),
                           b->OptionalInt("n").status(), b->OptionalBool("b").status()}) {
     if (!s.ok()) CheckEnvelope(s);
+  }
+  // The array accessors of the case routes: what they accept respects their bounds.
+  auto strings = b->StringArray("identities", 4, 16);
+  if (strings.ok()) {
+    FUZZ_CHECK(strings->size() <= 4, "too many strings");
+    for (const auto& item : *strings) FUZZ_CHECK(!item.empty() && item.size() <= 16, item);
+  } else {
+    FUZZ_CHECK(strings.status().code() == StatusCode::kInvalidArgument,
+               strings.status().ToString());
+    CheckEnvelope(strings.status());
+  }
+  auto numbers = b->UintArray("events", 4);
+  if (numbers.ok()) {
+    FUZZ_CHECK(numbers->size() <= 4, "too many numbers");
+  } else {
+    CheckEnvelope(numbers.status());
   }
   return 0;
 }

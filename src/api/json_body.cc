@@ -105,4 +105,54 @@ Result<std::optional<bool>> JsonBody::OptionalBool(std::string_view field) const
   return std::optional<bool>(v);
 }
 
+Result<std::vector<std::string>> JsonBody::StringArray(std::string_view field, size_t max_items,
+                                                       size_t max_bytes) const {
+  std::vector<std::string> out;
+  simdjson::dom::element e;
+  if (json::ObjectOf(*root_).at_key(field).get(e) != simdjson::SUCCESS || e.is_null()) return out;
+  simdjson::dom::array a;
+  if (e.get_array().get(a) != simdjson::SUCCESS) {
+    return InvalidArgumentError(std::string(field) + ": must be an array of strings");
+  }
+  for (simdjson::dom::element item : a) {
+    std::string_view s;
+    if (item.get_string().get(s) != simdjson::SUCCESS) {
+      return InvalidArgumentError(std::string(field) + ": must be an array of strings");
+    }
+    if (s.empty() || s.size() > max_bytes) {
+      return InvalidArgumentError(std::string(field) + ": each item must have 1 to " +
+                                  std::to_string(max_bytes) + " bytes");
+    }
+    if (out.size() == max_items) {
+      return InvalidArgumentError(std::string(field) + ": more than " + std::to_string(max_items) +
+                                  " items");
+    }
+    out.emplace_back(s);
+  }
+  return out;
+}
+
+Result<std::vector<uint64_t>> JsonBody::UintArray(std::string_view field, size_t max_items) const {
+  std::vector<uint64_t> out;
+  simdjson::dom::element e;
+  if (json::ObjectOf(*root_).at_key(field).get(e) != simdjson::SUCCESS || e.is_null()) return out;
+  simdjson::dom::array a;
+  if (e.get_array().get(a) != simdjson::SUCCESS) {
+    return InvalidArgumentError(std::string(field) + ": must be an array of integers");
+  }
+  for (simdjson::dom::element item : a) {
+    uint64_t v = 0;
+    if (item.get_uint64().get(v) != simdjson::SUCCESS) {
+      return InvalidArgumentError(std::string(field) +
+                                  ": must be an array of non-negative integers");
+    }
+    if (out.size() == max_items) {
+      return InvalidArgumentError(std::string(field) + ": more than " + std::to_string(max_items) +
+                                  " items");
+    }
+    out.push_back(v);
+  }
+  return out;
+}
+
 }  // namespace nhitrace::api

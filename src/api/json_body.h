@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/status.h"
 
@@ -45,6 +46,12 @@ class JsonBody {
   Result<std::optional<std::string>> OptionalString(std::string_view field, size_t max_bytes) const;
   Result<std::optional<int64_t>> OptionalInt(std::string_view field) const;
   Result<std::optional<bool>> OptionalBool(std::string_view field) const;
+  // An array of non-empty strings of at most `max_bytes` each, at most `max_items` of them;
+  // empty when the member is absent or null.
+  Result<std::vector<std::string>> StringArray(std::string_view field, size_t max_items,
+                                               size_t max_bytes) const;
+  // An array of non-negative integers, at most `max_items`; empty when absent or null.
+  Result<std::vector<uint64_t>> UintArray(std::string_view field, size_t max_items) const;
 
   // The whole document (for handlers that need more than members of scalars).
   const simdjson::dom::element& root() const;

@@ -8,7 +8,9 @@ Status AddAllRoutes(Router& router, Services& services) {
   NHI_RETURN_IF_ERROR(AddLedgerRoutes(router, services));
   NHI_RETURN_IF_ERROR(AddTraceRoutes(router, services));
   NHI_RETURN_IF_ERROR(AddTokenRoutes(router, services));
-  // Findings (src/reconcile), policies (src/policy) and cases (src/cases) add theirs here.
+  NHI_RETURN_IF_ERROR(AddFindingRoutes(router, services));
+  NHI_RETURN_IF_ERROR(AddPolicyRoutes(router, services));
+  NHI_RETURN_IF_ERROR(AddCaseRoutes(router, services));
   return OkStatus();
 }
 

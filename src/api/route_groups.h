@@ -19,6 +19,12 @@ Status AddLedgerRoutes(Router& router, Services& services);
 Status AddTraceRoutes(Router& router, Services& services);
 // Tokens and the API audit trail.
 Status AddTokenRoutes(Router& router, Services& services);
+// Findings of reconciliation.
+Status AddFindingRoutes(Router& router, Services& services);
+// Policy versions: list, show, publish.
+Status AddPolicyRoutes(Router& router, Services& services);
+// Cases: list, show, explain, closure check, and every case operation.
+Status AddCaseRoutes(Router& router, Services& services);
 
 // Every group above.
 Status AddAllRoutes(Router& router, Services& services);

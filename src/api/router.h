@@ -32,6 +32,7 @@
 #include "api/writer.h"
 #include "base/status.h"
 #include "base/time.h"
+#include "cases/projection.h"
 
 namespace nhitrace::api {
 
@@ -135,6 +136,9 @@ struct Services {
   const Clock& clock;
   const Limits& limits;
   const std::atomic<bool>& serving;  // false once shutdown has begun
+  // The case projection observing the writer's ledger (case routes fold through it on the
+  // writer thread); null: the case write routes answer 503.
+  cases::CaseProjection* case_projection = nullptr;
 };
 
 // Reads the request body in pieces, enforcing the route's size and time limits. Implemented by

@@ -130,9 +130,11 @@ class Server::Impl {
         clock_(clock),
         readers_(std::move(store_path), clock),
         writer_(std::move(writer_ledger), clock, options.max_write_queue_bytes),
-        services_{readers_, writer_, clock_, options_.limits, serving_},
+        services_{readers_, writer_, clock_, options_.limits, serving_, nullptr},
         token_limiter_(clock, options.rate_per_second, options.rate_burst),
         auth_limiter_(clock, options.auth_failures_per_second, options.auth_failure_burst) {}
+
+  void set_case_projection(cases::CaseProjection* p) { services_.case_projection = p; }
 
   Status Init() {
     NHI_RETURN_IF_ERROR(readers_.Warm());
@@ -437,9 +439,11 @@ Server::~Server() = default;
 
 Result<std::unique_ptr<Server>> Server::Create(const ServerOptions& options, std::string store_path,
                                                std::unique_ptr<ledger::Ledger> writer_ledger,
-                                               const Clock& clock) {
+                                               const Clock& clock,
+                                               cases::CaseProjection* case_projection) {
   auto impl =
       std::make_unique<Impl>(options, std::move(store_path), std::move(writer_ledger), clock);
+  impl->set_case_projection(case_projection);
   NHI_RETURN_IF_ERROR(impl->Init());
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }

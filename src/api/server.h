@@ -24,6 +24,7 @@
 #include "api/router.h"
 #include "base/status.h"
 #include "base/time.h"
+#include "cases/projection.h"
 #include "ledger/ledger.h"
 
 namespace nhitrace::api {
@@ -50,10 +51,13 @@ class Server {
  public:
   // `writer_ledger` is the ledger opened with its signing key (and its derived-state observer);
   // the server's writer thread takes it. `store_path` is opened read-only by request threads.
+  // `case_projection` (not owned; outlives the server) is the CaseProjection that observes
+  // `writer_ledger`: case operations run through it (null: case writes answer 503).
   static Result<std::unique_ptr<Server>> Create(const ServerOptions& options,
                                                 std::string store_path,
                                                 std::unique_ptr<ledger::Ledger> writer_ledger,
-                                                const Clock& clock);
+                                                const Clock& clock,
+                                                cases::CaseProjection* case_projection = nullptr);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;

@@ -66,7 +66,8 @@ int RunServe(Context& ctx, ServeArgs& a) {
     return kExitError;
   }
   uint64_t size = (*ledger)->size();
-  auto server = api::Server::Create(o, ctx.StorePath(), std::move(ledger).value(), ctx.clock());
+  auto server = api::Server::Create(o, ctx.StorePath(), std::move(ledger).value(), ctx.clock(),
+                                    ctx.case_projection());
   if (!server.ok()) {
     PrintError(server.status());
     return kExitError;

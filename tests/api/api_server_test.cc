@@ -3,6 +3,7 @@
 // checked against docs/api/openapi.yaml by tests/api/check_openapi.py (python3-jsonschema).
 #include <atomic>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <regex>
@@ -37,11 +38,15 @@ const std::vector<std::string> kRoles = {"ingest",        "investigator", "appro
 // One `nhitrace serve` process over its own store, with one token per role.
 class ServeProcess {
  public:
-  explicit ServeProcess(std::vector<std::string> extra = {}) {
+  // `prepare` runs on the initialised store before the server starts (the server must be the
+  // only writer once it runs).
+  explicit ServeProcess(std::vector<std::string> extra = {},
+                        const std::function<void(const std::string&)>& prepare = nullptr) {
     store_ = dir_.File("s.db");
     auto init = RunNhitrace(store_, {"init"});
     EXPECT_EQ(init.exit_code, 0) << init.err;
     for (const auto& role : kRoles) tokens_[role] = CreateToken("t-" + role, role);
+    if (prepare) prepare(store_);
     std::vector<std::string> argv = {testing::NhitraceBinary(),
                                      "--store",
                                      store_,
@@ -254,6 +259,7 @@ TEST_F(ApiServerTest, EveryRouteEnforcesItsDocumentedRoles) {
     std::string target = std::regex_replace(route, std::regex("\\{seq\\}"), "0");
     target = std::regex_replace(target, std::regex("\\{key\\}"), "nobody");
     target = std::regex_replace(target, std::regex("\\{id\\}"), "no-such-token");
+    target = std::regex_replace(target, std::regex("\\{version\\}"), "999");
     std::string body = method == "POST" ? "{}" : "";
     if (roles == "public") {
       EXPECT_EQ(Call(port(), method, route, target, "").status, 200) << route;
@@ -274,7 +280,7 @@ TEST_F(ApiServerTest, EveryRouteEnforcesItsDocumentedRoles) {
       }
     }
   }
-  EXPECT_GE(checked, 6 * 13);
+  EXPECT_GE(checked, 6 * 38);
 }
 
 TEST_F(ApiServerTest, IngestCountsRejectsAndAttributesToTheToken) {
@@ -554,6 +560,430 @@ TEST_F(ApiServerTest, TokensCanBeManagedByAdminsOverTheApi) {
       audit.body.find("\"token_name\":\"t-admin\",\"role\":\"admin\",\"action\":\"token.revoke\""),
       std::string::npos)
       << audit.body;
+}
+
+// The first value of "key" in a JSON body: a number, or a string's contents.
+std::string Field(const std::string& body, const std::string& key) {
+  std::smatch m;
+  if (std::regex_search(body, m, std::regex("\"" + key + "\":(\"([^\"]*)\"|-?[0-9]+)"))) {
+    return m[2].matched ? m.str(2) : m.str(1);
+  }
+  return "<no " + key + " in " + body.substr(0, 300) + ">";
+}
+
+std::string JsonObject(const std::vector<std::pair<std::string, std::string>>& fields) {
+  json::JsonWriter w;
+  w.BeginObject();
+  for (const auto& [k, v] : fields) w.Key(k).String(v);
+  w.EndObject();
+  return w.Take();
+}
+
+TEST_F(ApiServerTest, PoliciesArePublishedByAdminsAndInvalidDocumentsWriteNothing) {
+  std::string before = server_->Snapshot();
+  auto bad = Call(port(), "POST", "/v1/policies", "/v1/policies", tok("admin"),
+                  JsonObject({{"document",
+                               "nhitrace_policy: 1\nid: api\nrules:\n  identity-dormant: {period: "
+                               "soon}\n"}}));
+  EXPECT_EQ(bad.status, 400) << bad.body;
+  EXPECT_EQ(ErrorCode(bad.body), "invalid_policy");
+  EXPECT_NE(bad.body.find("\"details\":{\"line\":4,\"column\":30,\"reason\":\"rules.identity-"
+                          "dormant.period: not a duration"),
+            std::string::npos)
+      << bad.body;
+  for (const std::string& body :
+       {std::string("{\"document\":5}"),
+        std::string("{\"document\":\"nhitrace_policy: 1\\nid: "
+                    "x\\n\",\"by\":\"someone-else\"}"),
+        std::string("[]"), std::string("{\"document\":\"\"}"),
+        JsonObject({{"document",
+                     "nhitrace_policy: 1\nid: x\nrules:\n  \"'; DROP TABLE events; --\": {}\n"}}),
+        JsonObject({{"document", "nhitrace_policy: [\n"}}), std::string("{\"document\":null}")}) {
+    auto r = Call(port(), "POST", "/v1/policies", "/v1/policies", tok("admin"), body);
+    EXPECT_EQ(r.status, 400) << body << " -> " << r.body;
+  }
+  EXPECT_EQ(Call(port(), "POST", "/v1/policies", "/v1/policies", tok("approver"),
+                 JsonObject({{"document", "nhitrace_policy: 1\nid: api-test\n"}}))
+                .status,
+            403);
+  EXPECT_EQ(server_->Snapshot(), before);
+
+  std::string doc = "nhitrace_policy: 1\nid: api-test\n";
+  auto pub = Call(port(), "POST", "/v1/policies", "/v1/policies", tok("admin"),
+                  JsonObject({{"document", doc}, {"note", "first over HTTP"}}));
+  ASSERT_EQ(pub.status, 201) << pub.body;
+  EXPECT_EQ(Field(pub.body, "published_by"), "t-admin");
+  EXPECT_EQ(Field(pub.body, "note"), "first over HTTP");
+  std::string version = Field(pub.body, "version");
+  auto again = Call(port(), "POST", "/v1/policies", "/v1/policies", tok("admin"),
+                    JsonObject({{"document", doc}}));
+  EXPECT_EQ(again.status, 200) << again.body;
+  EXPECT_NE(again.body.find("\"unchanged\":true"), std::string::npos);
+  EXPECT_EQ(Field(again.body, "version"), version);
+
+  auto list = Call(port(), "GET", "/v1/policies", "/v1/policies", tok("auditor"));
+  EXPECT_EQ(list.status, 200);
+  EXPECT_NE(list.body.find("\"published_by\":\"t-admin\""), std::string::npos) << list.body;
+  auto one =
+      Call(port(), "GET", "/v1/policies/{version}", "/v1/policies/" + version, tok("investigator"));
+  EXPECT_EQ(one.status, 200) << one.body;
+  EXPECT_NE(one.body.find("\"document\":\"nhitrace_policy: 1\\nid: api-test\\n\""),
+            std::string::npos)
+      << one.body;
+  EXPECT_NE(one.body.find("\"canonical\":{"), std::string::npos);
+  EXPECT_EQ(
+      Call(port(), "GET", "/v1/policies/{version}", "/v1/policies/999", tok("auditor")).status,
+      404);
+  for (std::string v : {"abc", "-1", "1%20OR%201%3D1", "..%2F1", "01"}) {
+    EXPECT_EQ(
+        Call(port(), "GET", "/v1/policies/{version}", "/v1/policies/" + v, tok("auditor")).status,
+        400)
+        << v;
+  }
+}
+
+TEST_F(ApiServerTest, FindingsAreServedWithTheFiltersOfTheCli) {
+  // Findings come from `nhitrace reconcile`, run on the store before this server starts.
+  ServeProcess s({"--rate-limit", "0"}, [](const std::string& store) {
+    std::string scenarios = std::string(NHITRACE_SOURCE_DIR) + "/tests/scenarios/reconcile/";
+    auto in = RunNhitrace(store, {"ingest", scenarios + "self-approval.jsonl"});
+    EXPECT_EQ(in.exit_code, 0) << in.err;
+    std::ofstream(store + ".policy.yaml") << "nhitrace_policy: 1\nid: findings\n";
+    auto pub = RunNhitrace(store, {"policy", "publish", store + ".policy.yaml", "--by", "alice"});
+    EXPECT_EQ(pub.exit_code, 0) << pub.err;
+    auto rec = RunNhitrace(store, {"reconcile", "--as-of", "2026-06-01T00:00:00Z"});
+    EXPECT_EQ(rec.exit_code, 0) << rec.err;
+  });
+  auto all = Call(s.port(), "GET", "/v1/findings", "/v1/findings", s.token("auditor"));
+  ASSERT_EQ(all.status, 200) << all.body;
+  std::string id = Field(all.body, "finding_id");
+  ASSERT_EQ(id.size(), 17u) << all.body;
+  std::string rule = Field(all.body, "rule_id");
+  auto one = Call(s.port(), "GET", "/v1/findings/{id}", "/v1/findings/" + id, s.token("approver"));
+  EXPECT_EQ(one.status, 200) << one.body;
+  EXPECT_EQ(Field(one.body, "finding_id"), id);
+  auto by_rule = Call(s.port(), "GET", "/v1/findings", "/v1/findings?open=true&rule=" + rule,
+                      s.token("admin"));
+  EXPECT_EQ(by_rule.status, 200);
+  size_t n = 0;
+  for (size_t p = 0; (p = by_rule.body.find("\"rule_id\":\"", p)) != std::string::npos; ++p) {
+    ++n;
+    EXPECT_EQ(by_rule.body.compare(p, 11 + rule.size() + 1, "\"rule_id\":\"" + rule + "\""), 0);
+  }
+  EXPECT_GE(n, 1u);
+  auto critical = Call(s.port(), "GET", "/v1/findings", "/v1/findings?severity=critical",
+                       s.token("control_owner"));
+  EXPECT_EQ(critical.status, 200);
+  for (const char* lower :
+       {"\"severity\":\"low\"", "\"severity\":\"medium\"", "\"severity\":\"high\""}) {
+    EXPECT_EQ(critical.body.find(lower), std::string::npos) << critical.body;
+  }
+  auto limited =
+      Call(s.port(), "GET", "/v1/findings", "/v1/findings?limit=1", s.token("investigator"));
+  EXPECT_EQ(limited.status, 200);
+  EXPECT_NE(limited.body.find("\"limit\":1,"), std::string::npos);
+  EXPECT_EQ(Call(s.port(), "GET", "/v1/findings/{id}", "/v1/findings/F0000000000000000",
+                 s.token("auditor"))
+                .status,
+            404);
+  auto bad_rule =
+      Call(s.port(), "GET", "/v1/findings", "/v1/findings?rule=no-such-rule", s.token("auditor"));
+  EXPECT_EQ(bad_rule.status, 400);
+  EXPECT_NE(bad_rule.body.find("\"rules\":[\""), std::string::npos) << bad_rule.body;
+  for (std::string q : {"severity=urgent", "open=yes", "limit=0", "status=open"}) {
+    EXPECT_EQ(Call(s.port(), "GET", "/v1/findings", "/v1/findings?" + q, s.token("auditor")).status,
+              400)
+        << q;
+  }
+  EXPECT_EQ(Call(s.port(), "GET", "/v1/findings", "/v1/findings", s.token("ingest")).status, 403);
+  EXPECT_EQ(Call(s.port(), "GET", "/v1/findings", "/v1/findings", "").status, 401);
+  EXPECT_EQ(s.Stop(), 0);
+}
+
+// Opens a case over HTTP as `token`; its id.
+std::string OpenCase(int port, const std::string& token, const std::string& body) {
+  auto r = Call(port, "POST", "/v1/cases", "/v1/cases", token, body);
+  EXPECT_EQ(r.status, 201) << r.body;
+  return Field(r.body, "case");
+}
+
+Reply CaseOp(int port, const std::string& token, const std::string& id, const std::string& op,
+             const std::string& body) {
+  return Call(port, "POST", "/v1/cases/{id}/" + op, "/v1/cases/" + id + "/" + op, token, body);
+}
+
+TEST_F(ApiServerTest, CaseIsWorkedEndToEndOverHttp) {
+  std::string id =
+      OpenCase(port(), tok("investigator"),
+               R"({"kind":"alert","severity":"high","title":"Key used from a new ASN",)"
+               R"("requester":"dev@example.com","identities":["k8s:sa:ns/app"],)"
+               R"("reason":"from the SIEM"})");
+  ASSERT_NE(id.find_first_not_of("0123456789"), 0u) << id;
+  auto r = CaseOp(port(), tok("investigator"), id, "assign", R"({"to":"t-investigator"})");
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Field(r.body, "actor"), "t-investigator");
+  // An illegal transition names the states allowed.
+  r = CaseOp(port(), tok("investigator"), id, "transition",
+             R"({"to":"verifying","reason":"too early"})");
+  EXPECT_EQ(r.status, 409) << r.body;
+  EXPECT_EQ(ErrorCode(r.body), "failed_precondition");
+  EXPECT_NE(r.body.find("it can go to"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("\"allowed_states\":[\"triage\",\"investigating\""), std::string::npos)
+      << r.body;
+  r = CaseOp(port(), tok("investigator"), id, "transition",
+             R"({"to":"investigating","reason":"looking"})");
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Field(r.body, "state"), "investigating");
+  EXPECT_EQ(
+      CaseOp(port(), tok("approver"), id, "comments", R"({"text":"I will decide this"})").status,
+      200);
+  r = CaseOp(port(), tok("investigator"), id, "tasks",
+             R"({"action":"add","title":"Check the ASN","due":"+2d"})");
+  EXPECT_EQ(r.status, 200) << r.body;
+  std::string inline_bytes =
+      "{\"name\":\"siem.txt\",\"media_type\":\"text/plain\",\"content_base64\":"
+      "\"aGVsbG8gc2llbQ==\"}";
+  r = CaseOp(port(), tok("investigator"), id, "attachments", inline_bytes);
+  EXPECT_EQ(r.status, 200) << r.body;
+  r = CaseOp(port(), tok("investigator"), id, "attachments",
+             R"({"name":"ticket","url":"https://tickets.example.com/SEC-1",)"
+             R"("sha256":"0000000000000000000000000000000000000000000000000000000000000000"})");
+  EXPECT_EQ(r.status, 200) << r.body;
+  // Closing now: the criteria not met are named.
+  r = CaseOp(port(), tok("investigator"), id, "close", R"({"reason":"done?"})");
+  EXPECT_EQ(r.status, 409) << r.body;
+  EXPECT_NE(r.body.find("closure criteria not met"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("{\"id\":\"decision_recorded\""), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("{\"id\":\"tasks_done\""), std::string::npos) << r.body;
+  auto check = Call(port(), "GET", "/v1/cases/{id}/closure",
+                    "/v1/cases/" + id + "/closure?resolution=resolved", tok("auditor"));
+  EXPECT_EQ(check.status, 200) << check.body;
+  EXPECT_NE(check.body.find("\"may_close\":false"), std::string::npos);
+  EXPECT_EQ(
+      CaseOp(port(), tok("investigator"), id, "tasks", R"({"action":"done","task":1})").status,
+      200);
+  EXPECT_EQ(CaseOp(port(), tok("investigator"), id, "transition",
+                   R"({"to":"awaiting_decision","reason":"ready"})")
+                .status,
+            200);
+  // The investigator may not decide (role); the approver, a different token, does.
+  EXPECT_EQ(CaseOp(port(), tok("investigator"), id, "decisions",
+                   R"({"outcome":"approve","rationale":"x"})")
+                .status,
+            403);
+  r = CaseOp(port(), tok("approver"), id, "decisions",
+             R"({"outcome":"approve","rationale":"expected traffic from the new office"})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Field(r.body, "actor"), "t-approver");
+  std::string decide_seq = Field(r.body, "seq");
+  r = CaseOp(port(), tok("investigator"), id, "close", R"({"reason":"approved and done"})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(r.body.find("\"state\":\"closed\""), std::string::npos);
+
+  // The ledger names the token as the actor of the decision, and the audit trail the batch.
+  auto ev = Call(port(), "GET", "/v1/events/{seq}", "/v1/events/" + decide_seq, tok("auditor"));
+  EXPECT_EQ(ev.status, 200);
+  EXPECT_NE(ev.body.find("\"actor\":{\"id\":\"t-approver\",\"type\":\"human\"}"), std::string::npos)
+      << ev.body;
+  EXPECT_NE(ev.body.find("\"ingested_by\":{\"token_name\":\"t-approver\",\"role\":\"approver\""),
+            std::string::npos)
+      << ev.body;
+  auto shown = Call(port(), "GET", "/v1/cases/{id}", "/v1/cases/" + id, tok("control_owner"));
+  EXPECT_EQ(shown.status, 200);
+  EXPECT_EQ(Field(shown.body, "state"), "closed");
+  auto x =
+      Call(port(), "GET", "/v1/cases/{id}/explain", "/v1/cases/" + id + "/explain", tok("auditor"));
+  EXPECT_EQ(x.status, 200) << x.body;
+  EXPECT_NE(x.body.find("t-approver"), std::string::npos);
+  auto listed =
+      Call(port(), "GET", "/v1/cases", "/v1/cases?state=closed&limit=1000", tok("auditor"));
+  EXPECT_NE(listed.body.find("\"id\":" + id + ","), std::string::npos) << listed.body;
+  // Closed cases accept comments and reopen; the auditor changes nothing.
+  EXPECT_EQ(CaseOp(port(), tok("auditor"), id, "reopen", R"({"reason":"x"})").status, 403);
+  r = CaseOp(port(), tok("investigator"), id, "reopen", R"({"reason":"new evidence"})");
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Field(r.body, "state"), "open");
+}
+
+TEST_F(ApiServerTest, SegregationOfDutiesViolationsAre403AndWriteNothing) {
+  // The requester may not decide its own request.
+  std::string id = OpenCase(port(), tok("investigator"),
+                            R"({"kind":"access_review","title":"Grant for t-approver",)"
+                            R"("requester":"t-approver"})");
+  std::string before = server_->Snapshot();
+  std::string case_before =
+      Call(port(), "GET", "/v1/cases/{id}", "/v1/cases/" + id, tok("auditor")).body;
+  auto r = CaseOp(port(), tok("approver"), id, "decisions",
+                  R"({"outcome":"approve","rationale":"my own"})");
+  EXPECT_EQ(r.status, 403) << r.body;
+  EXPECT_EQ(ErrorCode(r.body), "sod_violation");
+  EXPECT_NE(r.body.find("segregation of duties: t-approver requested case " + id),
+            std::string::npos)
+      << r.body;
+  EXPECT_NE(r.body.find("\"details\":{\"rule\":\"requester-may-not-decide\"}"), std::string::npos);
+  r = CaseOp(port(), tok("approver"), id, "exceptions",
+             R"({"justification":"mine","expires":"+30d","review_by":"+7d","controls":["mfa"]})");
+  EXPECT_EQ(r.status, 403) << r.body;
+  EXPECT_EQ(ErrorCode(r.body), "sod_violation");
+  EXPECT_EQ(server_->Snapshot(), before);
+  EXPECT_EQ(Call(port(), "GET", "/v1/cases/{id}", "/v1/cases/" + id, tok("auditor")).body,
+            case_before);
+  // The opener (unless nhitrace) may not decide either, even as admin.
+  std::string own = OpenCase(port(), tok("admin"), R"({"title":"Opened by the admin"})");
+  before = server_->Snapshot();
+  r = CaseOp(port(), tok("admin"), own, "decisions", R"({"outcome":"deny","rationale":"x"})");
+  EXPECT_EQ(r.status, 403) << r.body;
+  EXPECT_EQ(ErrorCode(r.body), "sod_violation");
+  EXPECT_EQ(server_->Snapshot(), before);
+
+  // An override of an automated deny (a denial by a system actor in the ledger) needs a control
+  // owner who is not the overrider, who alone accepts the risk, as a separate request.
+  std::string denial =
+      R"({"v":1,"kind":"denial","source":{"system":"apitest","event_id":"deny-sod-1"},)"
+      R"("time":"2026-03-02T10:00:00Z","correlation_key":"REQ-SOD","identity":"k8s:sa:ns/app",)"
+      R"("actor":{"id":"opa","type":"system"}})"
+      "\n";
+  auto ing = Call(port(), "POST", "/v1/ingest", "/v1/ingest", tok("ingest"), denial);
+  ASSERT_EQ(ing.status, 200) << ing.body;
+  ASSERT_EQ(Field(ing.body, "accepted"), "1");
+  std::string denial_seq = std::to_string(std::stoull(Field(ing.body, "tree_size")) - 1);
+  std::string ov = OpenCase(port(), tok("investigator"),
+                            R"({"kind":"exception","title":"Override the OPA deny",)"
+                            R"("requester":"dev@example.com"})");
+  before = server_->Snapshot();
+  r = CaseOp(port(), tok("approver"), ov, "decisions",
+             R"({"outcome":"override","rationale":"needed","overrides_event":)" + denial_seq +
+                 R"(,"control_owner":"t-approver"})");
+  EXPECT_EQ(r.status, 403) << r.body;
+  EXPECT_NE(r.body.find("\"rule\":\"control-owner-is-not-the-overrider\""), std::string::npos)
+      << r.body;
+  r = CaseOp(port(), tok("approver"), ov, "decisions",
+             R"({"outcome":"override","rationale":"needed","overrides_event":)" + denial_seq + "}");
+  EXPECT_EQ(r.status, 409) << r.body;  // no control owner named
+  EXPECT_EQ(server_->Snapshot(), before);
+  r = CaseOp(port(), tok("approver"), ov, "decisions",
+             R"({"outcome":"override","rationale":"needed","overrides_event":)" + denial_seq +
+                 R"(,"control_owner":"t-control_owner"})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(r.body.find("pending_risk_acceptance"), std::string::npos) << r.body;
+  // Another control owner, and the admin, may not accept it.
+  std::string other = server_->CreateToken("co-other", "control_owner");
+  before = server_->Snapshot();
+  r = CaseOp(port(), other, ov, "risk-acceptances", R"({"decision":1,"rationale":"fine"})");
+  EXPECT_EQ(r.status, 403) << r.body;
+  EXPECT_EQ(ErrorCode(r.body), "sod_violation");
+  EXPECT_NE(r.body.find("\"rule\":\"only-the-named-control-owner-accepts\""), std::string::npos);
+  r = CaseOp(port(), tok("admin"), ov, "risk-acceptances", R"({"decision":1,"rationale":"fine"})");
+  EXPECT_EQ(r.status, 403) << r.body;
+  EXPECT_EQ(ErrorCode(r.body), "forbidden");
+  EXPECT_EQ(server_->Snapshot(), before);
+  r = CaseOp(port(), tok("control_owner"), ov, "risk-acceptances",
+             R"({"decision":1,"rationale":"compensated by monitoring","until":"+30d"})");
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Field(r.body, "actor"), "t-control_owner");
+  auto shown = Call(port(), "GET", "/v1/cases/{id}", "/v1/cases/" + ov, tok("auditor"));
+  EXPECT_NE(shown.body.find("\"effective\""), std::string::npos) << shown.body;
+}
+
+TEST_F(ApiServerTest, HostileInputOnCaseRoutesGetsClean4xxAndWritesNothing) {
+  std::string id = OpenCase(port(), tok("investigator"), R"({"title":"Hostile target"})");
+  std::string before = server_->Snapshot();
+  const std::vector<std::string> sql = {"' OR '1'='1", "\"; DROP TABLE cases; --",
+                                        "1; DELETE FROM case_events",
+                                        "x' UNION SELECT * FROM "
+                                        "api_tokens --"};
+  for (const auto& s : sql) {
+    for (const auto& [route, target] : std::vector<std::pair<std::string, std::string>>{
+             {"/v1/cases/{id}", "/v1/cases/" + PercentEncode(s)},
+             {"/v1/cases/{id}/explain", "/v1/cases/" + PercentEncode(s) + "/explain"},
+             {"/v1/findings/{id}", "/v1/findings/" + PercentEncode(s)},
+             {"/v1/policies/{version}", "/v1/policies/" + PercentEncode(s)},
+             {"/v1/cases", "/v1/cases?state=" + PercentEncode(s)},
+             {"/v1/cases", "/v1/cases?kind=" + PercentEncode(s)},
+             {"/v1/cases", "/v1/cases?severity=" + PercentEncode(s)},
+             {"/v1/findings", "/v1/findings?rule=" + PercentEncode(s)},
+             {"/v1/findings", "/v1/findings?severity=" + PercentEncode(s)}}) {
+      auto r = Call(port(), "GET", route, target, tok("admin"));
+      EXPECT_TRUE(r.status == 400 || r.status == 404) << target << " " << r.status << r.body;
+    }
+    auto owner =
+        Call(port(), "GET", "/v1/cases", "/v1/cases?owner=" + PercentEncode(s), tok("admin"));
+    EXPECT_EQ(owner.status, 200);
+    EXPECT_NE(owner.body.find("\"cases\":[]"), std::string::npos) << owner.body;
+    // SQL metacharacters in every string field of an operation on a case that does not exist,
+    // and in enumerated fields of a case that does.
+    for (const auto& [op, body] : std::vector<std::pair<std::string, std::string>>{
+             {"comments", JsonObject({{"text", s}})},
+             {"assign", JsonObject({{"to", s}, {"reason", s}})},
+             {"escalate", JsonObject({{"to", s}, {"reason", s}})},
+             {"links", ""}}) {
+      std::string b = body;
+      if (op == "links") {
+        json::JsonWriter w;
+        w.BeginObject().Key("tickets").BeginArray().String(s).EndArray().EndObject();
+        b = w.Take();
+      }
+      auto r = CaseOp(port(), tok("admin"), "999999", op, b);
+      EXPECT_TRUE(r.status == 400 || r.status == 404) << op << " " << r.status << r.body;
+    }
+    EXPECT_EQ(CaseOp(port(), tok("admin"), id, "transition", JsonObject({{"to", s}, {"reason", s}}))
+                  .status,
+              400);
+    EXPECT_EQ(CaseOp(port(), tok("admin"), id, "decisions",
+                     JsonObject({{"outcome", s}, {"rationale", s}}))
+                  .status,
+              400);
+    EXPECT_EQ(
+        CaseOp(port(), tok("admin"), id, "close", JsonObject({{"resolution", s}, {"reason", s}}))
+            .status,
+        400);
+    EXPECT_EQ(CaseOp(port(), tok("admin"), id, "tasks", JsonObject({{"action", s}})).status, 400);
+    EXPECT_EQ(Call(port(), "POST", "/v1/cases", "/v1/cases", tok("admin"),
+                   JsonObject({{"title", s}, {"kind", s}}))
+                  .status,
+              400);
+  }
+  // Path traversal and malformed ids.
+  for (const auto& [target, status] :
+       std::vector<std::pair<std::string, int>>{{"/v1/cases/..%2F..%2Fetc%2Fpasswd/comments", 400},
+                                                {"/v1/cases/%2E%2E/comments", 400},
+                                                {"/v1/cases/../tokens/comments", 400},
+                                                {"/v1/cases/-1/comments", 400},
+                                                {"/v1/cases/1e3/comments", 400},
+                                                {"/v1/cases/18446744073709551616/comments", 400},
+                                                {"/v1/cases/%00/comments", 400}}) {
+    auto r =
+        Call(port(), "POST", "/v1/cases/{id}/comments", target, tok("admin"), R"({"text":"x"})");
+    EXPECT_EQ(r.status, status) << target << " " << r.body;
+    EXPECT_EQ(r.body.rfind("{\"error\":{\"code\":", 0), 0u) << target;
+  }
+  // Wrong types, unknown and repeated fields, bad JSON, invalid UTF-8, oversized inline bytes.
+  for (const auto& [op, body] : std::vector<std::pair<std::string, std::string>>{
+           {"comments", R"({"text":5})"},
+           {"comments", R"({"text":["a"]})"},
+           {"comments", R"({"text":"a","actor":"someone-else"})"},
+           {"comments", R"({"text":"a","text":"b"})"},
+           {"comments", "{\"text\":\"\xff\"}"},
+           {"comments", "{"},
+           {"comments", "[]"},
+           {"comments", ""},
+           {"tasks", R"({"action":"done","task":"1"})"},
+           {"tasks", R"({"action":"done","task":-1})"},
+           {"links", R"({"events":[-1]})"},
+           {"links", R"({"events":["1"]})"},
+           {"links", R"({"identities":"k8s:sa:x"})"},
+           {"links", R"({"events":[99999999]})"},
+           {"decisions", R"({"outcome":"approve","rationale":"x","signal_events":[1.5]})"},
+           {"decisions", R"({"outcome":"override","rationale":"x","overrides_decision":0})"},
+           {"exceptions",
+            R"({"justification":"x","expires":"tomorrow","review_by":"+1d","controls":["a"]})"},
+           {"attachments", R"({"name":"a","content_base64":"!!!"})"},
+           {"transition", R"({"to":"closed","reason":"x"})"}}) {
+    auto r = CaseOp(port(), tok("admin"), id, op, body);
+    EXPECT_TRUE(r.status == 400 || r.status == 409)
+        << op << " " << body << " -> " << r.status << r.body;
+  }
+  EXPECT_EQ(server_->Snapshot(), before);
 }
 
 TEST_F(ApiServerTest, ZZResponsesMatchTheOpenApiDocument) {
