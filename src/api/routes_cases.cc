@@ -22,6 +22,7 @@
 #include "cases/session.h"
 #include "json/writer.h"
 #include "policy/policy.h"
+#include "reconcile/case_link.h"
 
 namespace nhitrace::api {
 namespace {
@@ -39,27 +40,6 @@ constexpr RoleSet kCaseRiskRoles{Role::kControlOwner};
 
 constexpr size_t kMaxListItems = 256;  // links, signals, controls, evidence per request
 constexpr size_t kMaxInlineAttachmentBytes = size_t{8} << 20;
-
-// The policy case operations run under: the latest published version (docs/cases.md, "The
-// policy"), or the built-in defaults when none is published.
-Result<cases::PolicyContext> LoadCasePolicyContext(store::Store& store) {
-  auto p = policy::LoadPolicy(store, std::nullopt);
-  if (!p.ok()) {
-    if (p.status().code() == StatusCode::kNotFound) return cases::PolicyContext{};
-    return p.status();
-  }
-  cases::PolicyContext c;
-  c.ref = p->Ref();
-  NHI_ASSIGN_OR_RETURN(c.cases, cases::ParseCasePolicy(p->cases_json, p->escalation_json));
-  c.segregation_of_duties = p->approvals.segregation_of_duties;
-  c.override_requires_control_owner = p->approvals.override_requires_control_owner;
-  for (const auto& role : p->approvals.control_owner_roles) {
-    auto it = p->approvals.roles.find(role);
-    if (it == p->approvals.roles.end()) continue;
-    for (const auto& m : it->second) c.control_owners.push_back(m);
-  }
-  return c;
-}
 
 // RFC 3339, or "+DURATION" from now ("+7d"), as the CLI's time options.
 Result<int64_t> ParseTimeField(const std::string& field, const std::string& s, int64_t now) {
@@ -127,7 +107,8 @@ ApiResponse RunCaseChange(RequestContext& rc, Services& services, const std::str
   const Clock& clock = rc.clock();
   cases::CaseProjection& projection = *services.case_projection;
   NHI_RETURN_IF_ERROR(rc.writer().Run(rc.Job(action, [&](ledger::Ledger& l) -> Status {
-    NHI_ASSIGN_OR_RETURN(cases::PolicyContext policy, LoadCasePolicyContext(l.store()));
+    NHI_ASSIGN_OR_RETURN(cases::PolicyContext policy,
+                         reconcile::LatestCasePolicyContext(l.store()));
     NHI_ASSIGN_OR_RETURN(auto batch, l.BeginBatch());
     cases::BatchEventWriter writer(*batch);
     CaseSession session(l.store(), projection, writer, {&clock, policy, nullptr});
@@ -327,7 +308,7 @@ ApiResponse CheckClosure(RequestContext& rc) {
                              Choices(cases::kAllResolutions, cases::ResolutionName)));
   }
   NHI_ASSIGN_OR_RETURN(store::Store * store, rc.Store());
-  NHI_ASSIGN_OR_RETURN(cases::PolicyContext policy, LoadCasePolicyContext(*store));
+  NHI_ASSIGN_OR_RETURN(cases::PolicyContext policy, reconcile::LatestCasePolicyContext(*store));
   cases::CaseProjection proj(*store);
   NoWriter none;
   CaseSession ss(*store, proj, none, {&rc.clock(), policy, nullptr});

@@ -18,6 +18,7 @@
 #include "cases/session.h"
 #include "cli/commands.h"
 #include "json/writer.h"
+#include "reconcile/case_link.h"
 
 namespace nhitrace::cli {
 namespace {
@@ -27,13 +28,10 @@ using cases::CaseSession;
 using cases::CaseView;
 using cases::OpResult;
 
-// The policy case commands run under. The published policy (src/policy, `nhitrace policy
-// publish`) supplies its id, version and hash and its `cases:` and `escalation:` sections; until
-// that module is wired in here, no policy is published as far as cases know and the built-in
-// defaults of docs/cases.md apply (decisions record policy "none").
+// The policy case commands run under: the latest published version, or the built-in defaults
+// of docs/cases.md when none is published (the same as the API's case routes).
 Result<cases::PolicyContext> LoadCasePolicy(store::Store& store) {
-  (void)store;
-  return cases::PolicyContext{};
+  return reconcile::LatestCasePolicyContext(store);
 }
 
 std::string ShortTime(int64_t ns) {

@@ -52,6 +52,15 @@ Result<cases::PolicyContext> CasePolicyContext(const policy::Policy& p) {
   return c;
 }
 
+Result<cases::PolicyContext> LatestCasePolicyContext(store::Store& store) {
+  auto p = policy::LoadPolicy(store, std::nullopt);
+  if (!p.ok()) {
+    if (p.status().code() == StatusCode::kNotFound) return cases::PolicyContext{};
+    return p.status();
+  }
+  return CasePolicyContext(*p);
+}
+
 Status LinkFindingsToCases(const CaseLinkTarget& t, const std::vector<Finding>& changes,
                            bool catch_up, CaseLinkStats* stats) {
   cases::BatchEventWriter writer(t.batch);

@@ -29,6 +29,11 @@ namespace nhitrace::reconcile {
 // kInvalidArgument naming the policy version when its cases section does not parse.
 Result<cases::PolicyContext> CasePolicyContext(const policy::Policy& p);
 
+// The policy case operations run under, for the CLI's `case` commands and the API's case routes
+// alike: CasePolicyContext of the latest published version, or the built-in defaults
+// (docs/cases.md) when no policy is published.
+Result<cases::PolicyContext> LatestCasePolicyContext(store::Store& store);
+
 // What one pass did to cases.
 struct CaseLinkStats {
   uint64_t opened = 0;    // cases opened by a finding
