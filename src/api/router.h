@@ -33,6 +33,7 @@
 #include "base/status.h"
 #include "base/time.h"
 #include "cases/projection.h"
+#include "reconcile/engine.h"
 
 namespace nhitrace::api {
 
@@ -139,6 +140,10 @@ struct Services {
   // The case projection observing the writer's ledger (case routes fold through it on the
   // writer thread); null: the case write routes answer 503.
   cases::CaseProjection* case_projection = nullptr;
+  // The reconciliation engine observing the writer's ledger: ingest runs its incremental pass
+  // after each batch, on the writer thread, as `nhitrace ingest` does (null: no reconciliation;
+  // findings then wait for the next `nhitrace reconcile`).
+  reconcile::Engine* reconciler = nullptr;
 };
 
 // Reads the request body in pieces, enforcing the route's size and time limits. Implemented by
@@ -188,6 +193,7 @@ class RequestContext {
   Result<ledger::Ledger*> Ledger();
 
   Writer& writer() { return services_.writer; }
+  reconcile::Engine* reconciler() { return services_.reconciler; }
   const Clock& clock() const { return services_.clock; }
   const Limits& limits() const { return services_.limits; }
 

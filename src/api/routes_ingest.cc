@@ -14,6 +14,7 @@
 // record), "native", or one of the importers of ingest/importer.h.
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #include <sys/mman.h>
@@ -116,6 +117,7 @@ ApiResponse Ingest(RequestContext& rc) {
   uint64_t omitted = 0;
   const std::string source = "api:" + rc.actor().name + ":" + rc.request_id();
   const size_t max_line_bytes = rc.limits().max_line_bytes;
+  reconcile::Engine* reconciler = rc.reconciler();
   WriteJob job = rc.Job("POST /v1/ingest", [&](ledger::Ledger& ledger) -> Status {
     ingest::IngestOptions opts;
     opts.source_name = source;
@@ -128,6 +130,19 @@ ApiResponse Ingest(RequestContext& rc) {
       }
     };
     NHI_ASSIGN_OR_RETURN(stats, RunPipeline(format, fd.get(), ledger, opts));
+    // As `nhitrace ingest`: the reconciliation engine looks at what the batch touched and
+    // records its findings (and the cases they open) in a batch of its own. The events are
+    // committed either way; a failure here is logged and left to the next pass, not reported
+    // as a failed ingest.
+    if (reconciler != nullptr) {
+      auto r = reconciler->RunIncremental();
+      if (!r.ok()) {
+        std::fprintf(stderr,
+                     "nhitrace serve: reconcile after ingest failed (run `nhitrace "
+                     "reconcile`): %s\n",
+                     r.status().message().c_str());
+      }
+    }
     return OkStatus();
   });
   NHI_RETURN_IF_ERROR(rc.writer().Run(std::move(job), bytes));

@@ -135,6 +135,7 @@ class Server::Impl {
         auth_limiter_(clock, options.auth_failures_per_second, options.auth_failure_burst) {}
 
   void set_case_projection(cases::CaseProjection* p) { services_.case_projection = p; }
+  void set_reconciler(reconcile::Engine* e) { services_.reconciler = e; }
 
   Status Init() {
     NHI_RETURN_IF_ERROR(readers_.Warm());
@@ -440,10 +441,12 @@ Server::~Server() = default;
 Result<std::unique_ptr<Server>> Server::Create(const ServerOptions& options, std::string store_path,
                                                std::unique_ptr<ledger::Ledger> writer_ledger,
                                                const Clock& clock,
-                                               cases::CaseProjection* case_projection) {
+                                               cases::CaseProjection* case_projection,
+                                               reconcile::Engine* reconciler) {
   auto impl =
       std::make_unique<Impl>(options, std::move(store_path), std::move(writer_ledger), clock);
   impl->set_case_projection(case_projection);
+  impl->set_reconciler(reconciler);
   NHI_RETURN_IF_ERROR(impl->Init());
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }

@@ -53,11 +53,14 @@ class Server {
   // the server's writer thread takes it. `store_path` is opened read-only by request threads.
   // `case_projection` (not owned; outlives the server) is the CaseProjection that observes
   // `writer_ledger`: case operations run through it (null: case writes answer 503).
+  // `reconciler` (not owned; outlives the server), the reconcile::Engine observing
+  // `writer_ledger`: each ingest request runs its incremental pass after committing (null: none).
   static Result<std::unique_ptr<Server>> Create(const ServerOptions& options,
                                                 std::string store_path,
                                                 std::unique_ptr<ledger::Ledger> writer_ledger,
                                                 const Clock& clock,
-                                                cases::CaseProjection* case_projection = nullptr);
+                                                cases::CaseProjection* case_projection = nullptr,
+                                                reconcile::Engine* reconciler = nullptr);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;

@@ -67,7 +67,7 @@ int RunServe(Context& ctx, ServeArgs& a) {
   }
   uint64_t size = (*ledger)->size();
   auto server = api::Server::Create(o, ctx.StorePath(), std::move(ledger).value(), ctx.clock(),
-                                    ctx.case_projection());
+                                    ctx.case_projection(), ctx.reconciler());
   if (!server.ok()) {
     PrintError(server.status());
     return kExitError;

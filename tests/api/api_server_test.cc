@@ -4,6 +4,7 @@
 #include <atomic>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <mutex>
 #include <regex>
@@ -697,6 +698,33 @@ TEST_F(ApiServerTest, FindingsAreServedWithTheFiltersOfTheCli) {
   }
   EXPECT_EQ(Call(s.port(), "GET", "/v1/findings", "/v1/findings", s.token("ingest")).status, 403);
   EXPECT_EQ(Call(s.port(), "GET", "/v1/findings", "/v1/findings", "").status, 401);
+  EXPECT_EQ(s.Stop(), 0);
+}
+
+TEST_F(ApiServerTest, IngestOverHttpReconcilesAsTheCliDoes) {
+  // A policy is published before the server starts; the evidence then arrives over HTTP, and
+  // the finding must be there without anyone running `nhitrace reconcile`.
+  ServeProcess s({"--rate-limit", "0"}, [](const std::string& store) {
+    std::ofstream(store + ".policy.yaml") << "nhitrace_policy: 1\nid: findings\n";
+    auto pub = RunNhitrace(store, {"policy", "publish", store + ".policy.yaml", "--by", "alice"});
+    EXPECT_EQ(pub.exit_code, 0) << pub.err;
+  });
+  EXPECT_EQ(
+      Call(s.port(), "GET", "/v1/findings", "/v1/findings?rule=self-approval", s.token("auditor"))
+          .body.find("\"finding_id\""),
+      std::string::npos);
+  std::ifstream in(
+      std::string(NHITRACE_SOURCE_DIR) + "/tests/scenarios/reconcile/self-approval.jsonl",
+      std::ios::binary);
+  std::string body((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_FALSE(body.empty());
+  auto r = Call(s.port(), "POST", "/v1/ingest", "/v1/ingest", s.token("ingest"), body,
+                "application/x-ndjson");
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto found = Call(s.port(), "GET", "/v1/findings", "/v1/findings?open=true&rule=self-approval",
+                    s.token("auditor"));
+  ASSERT_EQ(found.status, 200) << found.body;
+  EXPECT_EQ(Field(found.body, "rule_id"), "self-approval") << found.body;
   EXPECT_EQ(s.Stop(), 0);
 }
 
