@@ -41,21 +41,6 @@ constexpr RoleSet kCaseRiskRoles{Role::kControlOwner};
 constexpr size_t kMaxListItems = 256;  // links, signals, controls, evidence per request
 constexpr size_t kMaxInlineAttachmentBytes = size_t{8} << 20;
 
-// RFC 3339, or "+DURATION" from now ("+7d"), as the CLI's time options.
-Result<int64_t> ParseTimeField(const std::string& field, const std::string& s, int64_t now) {
-  if (!s.empty() && s[0] == '+') {
-    auto d = cases::ParseDuration(s.substr(1));
-    if (!d.ok()) return InvalidArgumentError(field + ": " + d.status().message());
-    return now + *d;
-  }
-  auto t = ParseRfc3339(s);
-  if (!t.ok()) {
-    return InvalidArgumentError(field + ": " + t.status().message() +
-                                " (or +DURATION from now, e.g. +7d)");
-  }
-  return t->unix_nanos;
-}
-
 // The rule a segregation-of-duties refusal of CaseSession broke, from its message (the session
 // reports them as kPermissionDenied with these phrasings; docs/cases.md section 3).
 std::string SodRule(std::string_view message) {
@@ -475,7 +460,7 @@ Status AddCaseWriteRoutes(Router& router, Services& services) {
               if (action == "add") {
                 std::optional<int64_t> due_ns;
                 if (!due.empty()) {
-                  NHI_ASSIGN_OR_RETURN(due_ns, ParseTimeField("due", due, ss.Now()));
+                  NHI_ASSIGN_OR_RETURN(due_ns, cases::ParseTimeOrOffset("due", due, ss.Now()));
                 }
                 return ss.AddTask(id, title, owner, due_ns, a, reason);
               }
@@ -590,8 +575,10 @@ Status AddCaseWriteRoutes(Router& router, Services& services) {
         return RunCaseChange(
             rc, s, "case.except",
             [&](CaseSession& ss, const ActorRef& a) -> Result<OpResult> {
-              NHI_ASSIGN_OR_RETURN(x.expires_ns, ParseTimeField("expires", expires, ss.Now()));
-              NHI_ASSIGN_OR_RETURN(x.review_ns, ParseTimeField("review_by", review_by, ss.Now()));
+              NHI_ASSIGN_OR_RETURN(x.expires_ns,
+                                   cases::ParseTimeOrOffset("expires", expires, ss.Now()));
+              NHI_ASSIGN_OR_RETURN(x.review_ns,
+                                   cases::ParseTimeOrOffset("review_by", review_by, ss.Now()));
               return ss.Except(id, x, a);
             },
             200);
@@ -619,7 +606,7 @@ Status AddCaseWriteRoutes(Router& router, Services& services) {
             [&](CaseSession& ss, const ActorRef& a) -> Result<OpResult> {
               std::optional<int64_t> until_ns;
               if (!until.empty()) {
-                NHI_ASSIGN_OR_RETURN(until_ns, ParseTimeField("until", until, ss.Now()));
+                NHI_ASSIGN_OR_RETURN(until_ns, cases::ParseTimeOrOffset("until", until, ss.Now()));
               }
               return ss.AcceptRisk(id, static_cast<uint32_t>(*decision), rationale, until_ns, a);
             },

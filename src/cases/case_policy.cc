@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "base/time.h"
 #include "cases/internal/object_reader.h"
 
 namespace nhitrace::cases {
@@ -382,6 +383,20 @@ std::vector<EscalationLevel> CasePolicy::EscalationFor(CaseKind kind, Severity s
 
 bool PolicyContext::IsControlOwner(std::string_view person) const {
   return std::find(control_owners.begin(), control_owners.end(), person) != control_owners.end();
+}
+
+Result<int64_t> ParseTimeOrOffset(std::string_view what, std::string_view text, int64_t now_ns) {
+  if (!text.empty() && text[0] == '+') {
+    auto d = ParseDuration(text.substr(1));
+    if (!d.ok()) return InvalidArgumentError(std::string(what) + ": " + d.status().message());
+    return now_ns + *d;
+  }
+  auto t = ParseRfc3339(text);
+  if (!t.ok()) {
+    return InvalidArgumentError(std::string(what) + ": " + t.status().message() +
+                                " (or +DURATION from now, e.g. +7d)");
+  }
+  return t->unix_nanos;
 }
 
 Result<int64_t> ParseDuration(std::string_view text) {

@@ -125,6 +125,11 @@ Result<int64_t> ParseDuration(std::string_view text);
 // "4h", "30d", "1h30m": a form ParseDuration reads back.
 std::string FormatDuration(int64_t ns);
 
+// A time given to a case operation (a due date, an expiry, a re-review date): RFC 3339, or
+// "+DURATION" from `now_ns` ("+7d", "+90m"). kInvalidArgument prefixed with `what` (the option
+// or field name). The CLI's case commands and the API's case routes both read times with it.
+Result<int64_t> ParseTimeOrOffset(std::string_view what, std::string_view text, int64_t now_ns);
+
 // The policy a case operation runs under: the published policy's identity (none when no policy
 // is published), its cases sections, and what its `approvals:` section says about segregation of
 // duties and overrides.

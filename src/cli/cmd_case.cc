@@ -48,21 +48,6 @@ std::string Fit(std::string s, size_t width) {
   return s;
 }
 
-// RFC 3339, or "+DURATION" from now ("+7d", "+90m").
-Result<int64_t> ParseTimeArg(const std::string& what, const std::string& s, int64_t now) {
-  if (!s.empty() && s[0] == '+') {
-    auto d = cases::ParseDuration(s.substr(1));
-    if (!d.ok()) return InvalidArgumentError(what + ": " + d.status().message());
-    return now + *d;
-  }
-  auto t = ParseRfc3339(s);
-  if (!t.ok()) {
-    return InvalidArgumentError(what + ": " + t.status().message() +
-                                " (or give +DURATION from now, e.g. +7d)");
-  }
-  return t->unix_nanos;
-}
-
 int Fail(const Status& s) {
   PrintError(s);
   return s.code() == StatusCode::kInvalidArgument ? kExitUsage : kExitError;
@@ -456,7 +441,8 @@ void RegisterCaseCommands(CLI::App& app, Context& ctx, int* exit_code) {
             if (a->action == "add") {
               std::optional<int64_t> due;
               if (!a->due.empty()) {
-                NHI_ASSIGN_OR_RETURN(int64_t d, ParseTimeArg("--due", a->due, ss.Now()));
+                NHI_ASSIGN_OR_RETURN(int64_t d,
+                                     cases::ParseTimeOrOffset("--due", a->due, ss.Now()));
                 due = d;
               }
               return Wrap(ss.AddTask(a->id, a->title, a->owner, due, actor, a->c.reason));
@@ -590,7 +576,8 @@ void RegisterCaseCommands(CLI::App& app, Context& ctx, int* exit_code) {
           ctx, a->c, [&](CaseSession& ss, const ActorRef& actor) -> Result<std::vector<OpResult>> {
             std::optional<int64_t> until;
             if (!a->until.empty()) {
-              NHI_ASSIGN_OR_RETURN(int64_t u, ParseTimeArg("--until", a->until, ss.Now()));
+              NHI_ASSIGN_OR_RETURN(int64_t u,
+                                   cases::ParseTimeOrOffset("--until", a->until, ss.Now()));
               until = u;
             }
             return Wrap(ss.AcceptRisk(a->id, a->decision, a->rationale, until, actor));
@@ -625,8 +612,10 @@ void RegisterCaseCommands(CLI::App& app, Context& ctx, int* exit_code) {
           ctx, a->c, [&](CaseSession& ss, const ActorRef& actor) -> Result<std::vector<OpResult>> {
             cases::ExceptArgs x;
             x.justification = a->justification;
-            NHI_ASSIGN_OR_RETURN(x.expires_ns, ParseTimeArg("--expires", a->expires, ss.Now()));
-            NHI_ASSIGN_OR_RETURN(x.review_ns, ParseTimeArg("--review-by", a->review_by, ss.Now()));
+            NHI_ASSIGN_OR_RETURN(x.expires_ns,
+                                 cases::ParseTimeOrOffset("--expires", a->expires, ss.Now()));
+            NHI_ASSIGN_OR_RETURN(x.review_ns,
+                                 cases::ParseTimeOrOffset("--review-by", a->review_by, ss.Now()));
             x.compensating_controls = a->controls;
             x.signal_events = a->signal_events;
             x.signal_findings = a->signal_findings;
