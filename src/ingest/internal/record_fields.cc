@@ -6,6 +6,7 @@
 #include "event/codec.h"
 #include "json/canonical.h"
 #include "json/dom.h"
+#include "json/field_errors.h"
 
 namespace nhitrace::ingest::record_fields {
 
@@ -25,25 +26,7 @@ std::string Join(std::string_view prefix, std::string_view name) {
   return p;
 }
 
-std::string_view TypeName(const element& e) {
-  switch (e.type()) {
-    case element_type::ARRAY:
-      return "an array";
-    case element_type::OBJECT:
-      return "an object";
-    case element_type::INT64:
-    case element_type::UINT64:
-    case element_type::DOUBLE:
-      return "a number";
-    case element_type::STRING:
-      return "a string";
-    case element_type::BOOL:
-      return "a boolean";
-    case element_type::NULL_VALUE:
-      return "null";
-  }
-  return "?";
-}
+std::string_view TypeName(const element& e) { return json::TypeName(e.type()); }
 
 Status WrongType(std::string_view path, const element& e, std::string_view want) {
   std::string r = "must be ";
