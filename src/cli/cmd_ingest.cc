@@ -22,6 +22,7 @@ struct IngestArgs {
   std::string format = "auto";
   std::string progress = "auto";
   size_t max_line_bytes = 1 << 20;
+  size_t batch_lines = ingest::IngestOptions{}.batch_lines;
   bool json = false;
   bool quiet = false;
   bool no_reconcile = false;
@@ -90,6 +91,7 @@ int Run(Context& ctx, const IngestArgs& a) {
   opts.source_name = a.file;
   opts.format = a.format;
   opts.max_line_bytes = a.max_line_bytes;
+  opts.batch_lines = a.batch_lines;
   bool bar_shown = false;
   // After each durable commit, the reconciliation engine looks at what it touched and records
   // its findings in a batch of their own (docs/reconcile.md).
@@ -222,6 +224,11 @@ void RegisterIngest(CLI::App& app, Context& ctx, int* exit_code) {
   cmd->add_option("--max-line-bytes", args->max_line_bytes,
                   "Longer lines are quarantined (first bytes and SHA-256 kept)")
       ->check(CLI::Range(size_t{64}, size_t{64} << 20))
+      ->capture_default_str();
+  cmd->add_option("--batch-lines", args->batch_lines,
+                  "Commit after this many records (or after 1 s); smaller batches make events "
+                  "visible and provable sooner, larger ones ingest faster")
+      ->check(CLI::Range(size_t{1}, size_t{1} << 20))
       ->capture_default_str();
   cmd->add_flag("--json", args->json, "Print the summary as JSON");
   cmd->add_flag("--quiet", args->quiet, "Do not print each quarantined line");

@@ -199,7 +199,9 @@ TEST(CliDurabilityTest, ReportedEventsSurviveKillNine) {
   TempDir dir;
   std::string store = dir.File("d.db");
   ASSERT_EQ(RunNhitrace(store, {"init"}).exit_code, 0);
-  constexpr int kLines = 120000;
+  // Twelve commits of 2,500 lines: a kill after a random progress report lands while a later
+  // batch is being written, as with the default batch size on a larger file.
+  constexpr int kLines = 30000;
   std::string file = dir.File("big.jsonl");
   {
     std::ofstream out(file);
@@ -211,7 +213,7 @@ TEST(CliDurabilityTest, ReportedEventsSurviveKillNine) {
   // is being written), then let a fourth run finish.
   for (int round = 0; round < 3; ++round) {
     testing::ChildProcess child({testing::NhitraceBinary(), "--store", store, "ingest", file,
-                                 "--progress", "lines", "--quiet"});
+                                 "--progress", "lines", "--batch-lines", "2500", "--quiet"});
     int reports_to_wait = 1 + static_cast<int>(rng() % 3);
     std::string line;
     uint64_t reported = 0;
