@@ -1,18 +1,23 @@
 #!/usr/bin/env bash
-# Builds the fuzz preset, replays every input in fuzz/regressions/<target>/, then runs every
-# libFuzzer target for SECONDS (default 60) each, starting from a scratch copy of its seed corpus
-# (fuzz/corpus/ is never written). Exits non-zero if a replay fails or a target finds a crash.
+# Builds the fuzz targets of a preset, replays every input in fuzz/regressions/<target>/, then
+# runs every libFuzzer target for SECONDS (default 60) each, starting from a scratch copy of its
+# seed corpus (fuzz/corpus/ is never written). Exits non-zero if a replay fails or a target finds
+# a crash.
 #
-#   fuzz/run_all.sh [SECONDS] [TARGET...]     # CI: fuzz/run_all.sh 20
+#   fuzz/run_all.sh [SECONDS] [TARGET...]
 #
-# Scratch corpora, logs and crash inputs go to $NHITRACE_FUZZ_OUT (default build/fuzz/fuzz-run),
-# one folder per target; fuzz/README.md says how a crash becomes a regression file.
+# The preset is $NHITRACE_FUZZ_PRESET: `fuzz` (the default; -O2, for long runs) or `debug` (-O0,
+# the same build as the sanitizer tests, which CI uses so that it compiles the sources once).
+# Scratch corpora, logs and crash inputs go to $NHITRACE_FUZZ_OUT (default
+# build/<preset>/fuzz-run), one folder per target; fuzz/README.md says how a crash becomes a
+# regression file.
 set -euo pipefail
 
 seconds=${1:-60}
 shift || true
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-out=${NHITRACE_FUZZ_OUT:-$root/build/fuzz/fuzz-run}
+preset=${NHITRACE_FUZZ_PRESET:-fuzz}
+out=${NHITRACE_FUZZ_OUT:-$root/build/$preset/fuzz-run}
 all_targets=(
   canonical_json_fuzz
   native_event_fuzz
@@ -59,9 +64,9 @@ flags() {
 }
 
 cd "$root"
-cmake --preset fuzz >/dev/null
-cmake --build --preset fuzz --target "${targets[@]}"
-bin=$root/build/fuzz/fuzz
+cmake --preset "$preset" >/dev/null
+cmake --build --preset "$preset" --target "${targets[@]}"
+bin=$root/build/$preset/fuzz
 
 failed=()
 
@@ -123,7 +128,7 @@ done
 
 if ((${#failed[@]})); then
   echo "FAILED: ${failed[*]}"
-  echo "See fuzz/README.md: reproduce with build/fuzz/fuzz/<target> <input>, then add the input to fuzz/regressions/<target>/."
+  echo "See fuzz/README.md: reproduce with build/$preset/fuzz/<target> <input>, then add the input to fuzz/regressions/<target>/."
   exit 1
 fi
 echo "all fuzz targets passed"
