@@ -13,31 +13,55 @@ Result<std::unique_ptr<ledger::Ledger>> ReaderPool::Open() {
 }
 
 Status ReaderPool::Warm() {
-  NHI_ASSIGN_OR_RETURN(auto l, Open());
-  Return(std::move(l));
-  return OkStatus();
+  auto lease = Acquire();  // opens one (none is open yet) and gives it back
+  return lease.status();
 }
 
 Result<ReaderPool::Lease> ReaderPool::Acquire() {
   {
-    std::lock_guard lock(mu_);
+    std::unique_lock lock(mu_);
+    ++waiting_;
+    returned_.wait(lock, [&] { return !idle_.empty() || open_ < max_handles_; });
+    --waiting_;
     if (!idle_.empty()) {
       auto l = std::move(idle_.back());
       idle_.pop_back();
       return Lease(this, std::move(l));
     }
+    ++open_;  // counted before it is opened, so that the bound holds
   }
-  NHI_ASSIGN_OR_RETURN(auto l, Open());
-  return Lease(this, std::move(l));
+  auto l = Open();
+  if (!l.ok()) {
+    Return(nullptr);
+    return l.status();
+  }
+  return Lease(this, std::move(l).value());
 }
 
 void ReaderPool::Return(std::unique_ptr<ledger::Ledger> l) {
+  {
+    std::lock_guard lock(mu_);
+    if (l) {
+      idle_.push_back(std::move(l));
+    } else {
+      --open_;  // a handle that failed to open, or was lost
+    }
+  }
+  returned_.notify_one();
+}
+
+size_t ReaderPool::open_handles() {
   std::lock_guard lock(mu_);
-  idle_.push_back(std::move(l));
+  return open_;
+}
+
+size_t ReaderPool::waiting() {
+  std::lock_guard lock(mu_);
+  return waiting_;
 }
 
 ReaderPool::Lease::~Lease() {
-  if (pool_ != nullptr && ledger_) pool_->Return(std::move(ledger_));
+  if (pool_ != nullptr) pool_->Return(std::move(ledger_));
 }
 
 Result<ledger::Ledger*> ReaderPool::Lease::FreshLedger() {

@@ -3,13 +3,21 @@
 // Each handle is its own SQLite connection opened read-only (a bug in a read route cannot
 // write), memory-mapped like the CLI's query commands. SQLite in WAL mode lets any number of
 // them read while the writer commits; each statement sees a committed state. A handle is used by
-// one request at a time: Acquire() leases one (opening a new one when all are busy) and the
-// lease gives it back when destroyed.
+// one request at a time: Acquire() leases one (opening a new one when all are busy, up to
+// `max_handles`; beyond that it waits for one to come back) and the lease gives it back when
+// destroyed.
+//
+// Why a bound: each handle keeps its own page cache (up to 4 MiB, filled from the WAL, whose
+// pages the mapping cannot serve) and its prepared statements, about 4.4 MiB once warm; handles
+// are kept for reuse, so without a bound the server's memory grew with the most requests ever in
+// flight at once (to 530 MB at 96 request threads; BENCHMARKS.md, "HTTP API"). Waiting cannot
+// deadlock: a request holds at most one lease at a time, and the writer thread takes none.
 //
 // Proofs need a Ledger, whose view of the tree is loaded when it is opened; FreshLedger()
 // reopens the handle's ledger when the store has published a checkpoint beyond it.
 #pragma once
 
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -24,8 +32,9 @@ namespace nhitrace::api {
 
 class ReaderPool {
  public:
-  ReaderPool(std::string store_path, const Clock& clock)
-      : path_(std::move(store_path)), clock_(clock) {}
+  // REQUIRES: max_handles >= 1.
+  ReaderPool(std::string store_path, const Clock& clock, size_t max_handles)
+      : path_(std::move(store_path)), clock_(clock), max_handles_(max_handles) {}
   ReaderPool(const ReaderPool&) = delete;
   ReaderPool& operator=(const ReaderPool&) = delete;
 
@@ -47,9 +56,14 @@ class ReaderPool {
     std::unique_ptr<ledger::Ledger> ledger_;
   };
 
+  // An idle handle, else a new one while fewer than max_handles are open, else waits for one.
   Result<Lease> Acquire();
   // Opens one handle now, so that a store that cannot be read fails at start-up.
   Status Warm();
+
+  // Handles open (idle or leased), and Acquire calls waiting for one (for tests and metrics).
+  size_t open_handles();
+  size_t waiting();
 
  private:
   Result<std::unique_ptr<ledger::Ledger>> Open();
@@ -57,7 +71,11 @@ class ReaderPool {
 
   std::string path_;
   const Clock& clock_;
+  const size_t max_handles_;
   std::mutex mu_;
+  std::condition_variable returned_;
+  size_t open_ = 0;  // handles idle or leased, and being opened
+  size_t waiting_ = 0;
   std::vector<std::unique_ptr<ledger::Ledger>> idle_;
 };
 

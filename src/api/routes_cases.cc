@@ -41,18 +41,6 @@ constexpr RoleSet kCaseRiskRoles{Role::kControlOwner};
 constexpr size_t kMaxListItems = 256;  // links, signals, controls, evidence per request
 constexpr size_t kMaxInlineAttachmentBytes = size_t{8} << 20;
 
-// The rule a segregation-of-duties refusal of CaseSession broke, from its message (the session
-// reports them as kPermissionDenied with these phrasings; docs/cases.md section 3).
-std::string SodRule(std::string_view message) {
-  auto has = [&](std::string_view s) { return message.find(s) != std::string_view::npos; };
-  if (has("may not accept the residual risk")) return "control-owner-is-not-a-requester";
-  if (has("must be a different person")) return "control-owner-is-not-the-overrider";
-  if (has("may accept its residual risk")) return "only-the-named-control-owner-accepts";
-  if (has("is not a control owner")) return "control-owner-role";
-  if (has("and may not")) return "requester-may-not-decide";
-  return "segregation-of-duties";
-}
-
 std::string StateArray(const std::vector<cases::CaseState>& states) {
   json::JsonWriter w;
   w.BeginArray();
@@ -88,6 +76,7 @@ ApiResponse RunCaseChange(RequestContext& rc, Services& services, const std::str
   ActorRef actor{rc.actor().name, "human"};
   std::vector<OpResult> all;
   Status refused;
+  std::optional<cases::SodViolation> sod;  // the rule a kPermissionDenied refusal broke
   std::string refusal_details;
   const Clock& clock = rc.clock();
   cases::CaseProjection& projection = *services.case_projection;
@@ -103,6 +92,7 @@ ApiResponse RunCaseChange(RequestContext& rc, Services& services, const std::str
       all.push_back(std::move(r).value());
     } else {
       refused = r.status();
+      sod = session.sod_violation();
       json::JsonWriter d;
       d.BeginObject();
       if (on_refusal) on_refusal(session, d);
@@ -115,9 +105,11 @@ ApiResponse RunCaseChange(RequestContext& rc, Services& services, const std::str
   if (!refused.ok()) {
     std::string message = SanitizeUtf8(refused.message());
     if (refused.code() == StatusCode::kPermissionDenied) {
+      if (!sod)
+        return ApiResponse(InternalError("a permission refusal without its rule: " + message));
       json::JsonWriter d;
       d.BeginObject();
-      d.Key("rule").String(SodRule(refused.message()));
+      d.Key("rule").String(cases::SodRuleName(sod->rule));
       d.EndObject();
       return ApiResponse::Error(403, "sod_violation", message, d.Take());
     }
@@ -597,9 +589,10 @@ Status AddCaseWriteRoutes(Router& router, Services& services) {
         NHI_ASSIGN_OR_RETURN(std::string rationale, b.String("rationale", cases::kMaxTextBytes));
         NHI_ASSIGN_OR_RETURN(std::string until, Opt(b, "until", 64));
         if (rc.actor().role != Role::kControlOwner) {  // the route allows no other; kept explicit
-          return ApiResponse::Error(403, "sod_violation",
-                                    "a risk acceptance needs a token of role control_owner",
-                                    R"({"rule":"control-owner-role"})");
+          return ApiResponse::Error(
+              403, "sod_violation", "a risk acceptance needs a token of role control_owner",
+              "{\"rule\":\"" + std::string(cases::SodRuleName(cases::SodRule::kControlOwnerRole)) +
+                  "\"}");
         }
         return RunCaseChange(
             rc, s, "case.accept_risk",

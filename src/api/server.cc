@@ -128,7 +128,7 @@ class Server::Impl {
        std::unique_ptr<ledger::Ledger> writer_ledger, const Clock& clock)
       : options_(options),
         clock_(clock),
-        readers_(std::move(store_path), clock),
+        readers_(std::move(store_path), clock, static_cast<size_t>(options.max_readers)),
         writer_(std::move(writer_ledger), clock, options.max_write_queue_bytes),
         services_{readers_, writer_, clock_, options_.limits, serving_, nullptr},
         token_limiter_(clock, options.rate_per_second, options.rate_burst),

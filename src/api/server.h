@@ -34,7 +34,10 @@ struct ServerOptions {
   int port = 8080;                // 0: any free port (see Server::port())
   std::string tls_cert, tls_key;  // PEM files; both or neither
   Limits limits;
-  int threads = 32;          // request threads (each serves one connection at a time)
+  int threads = 32;  // request threads (each serves one connection at a time)
+  // Read-only store connections shared by the request threads (each keeps a page cache of up to
+  // 4 MiB): at most this many requests read the store at once; others wait for a connection.
+  int max_readers = 16;
   int read_timeout_s = 10;   // a client that sends nothing for this long is disconnected
   int write_timeout_s = 10;  // a client that reads nothing for this long is disconnected
   int keep_alive_timeout_s = 5;

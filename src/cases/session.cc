@@ -139,6 +139,22 @@ Status SetSubject(const CaseView& v, const std::string& identity, const std::str
 
 }  // namespace
 
+std::string_view SodRuleName(SodRule rule) {
+  switch (rule) {
+    case SodRule::kRequesterMayNotDecide:
+      return "requester-may-not-decide";
+    case SodRule::kControlOwnerIsNotTheOverrider:
+      return "control-owner-is-not-the-overrider";
+    case SodRule::kControlOwnerIsNotARequester:
+      return "control-owner-is-not-a-requester";
+    case SodRule::kOnlyTheNamedControlOwnerAccepts:
+      return "only-the-named-control-owner-accepts";
+    case SodRule::kControlOwnerRole:
+      return "control-owner-role";
+  }
+  return "segregation-of-duties";
+}
+
 std::string_view FindingActionName(FindingCaseOutcome::Action a) {
   switch (a) {
     case FindingCaseOutcome::Action::kOpened:
@@ -250,17 +266,22 @@ Result<std::vector<std::pair<std::string, std::string>>> CaseSession::Requesters
   return out;
 }
 
-Status CaseSession::CheckSod(const CaseView& v, const std::string& person,
-                             const std::string& what) {
+Status CaseSession::CheckSod(const CaseView& v, const std::string& person, const std::string& what,
+                             SodRule rule) {
   if (!env_.policy.segregation_of_duties) return OkStatus();
   NHI_ASSIGN_OR_RETURN(auto requesters, Requesters(v));
   for (const auto& [who, why] : requesters) {
     if (who == person) {
-      return PermissionDeniedError("segregation of duties: " + person + " " + why +
-                                   " and may not " + what);
+      return SodRefusal(rule, person,
+                        "segregation of duties: " + person + " " + why + " and may not " + what);
     }
   }
   return OkStatus();
+}
+
+Status CaseSession::SodRefusal(SodRule rule, const std::string& person, std::string message) {
+  sod_violation_ = SodViolation{rule, person};
+  return PermissionDeniedError(std::move(message));
 }
 
 Status CaseSession::CheckEventsExist(const std::vector<uint64_t>& seqs, const std::string& what) {
@@ -690,6 +711,7 @@ Result<OpResult> CaseSession::Link(uint64_t id, const LinkSet& links, const Acto
 }
 
 Result<OpResult> CaseSession::Decide(uint64_t id, const DecideArgs& a, const ActorRef& actor) {
+  sod_violation_.reset();
   NHI_RETURN_IF_ERROR(CheckActor(actor));
   NHI_RETURN_IF_ERROR(CheckText("rationale", a.rationale, true));
   NHI_RETURN_IF_ERROR(CheckNames("signal finding", a.signal_findings));
@@ -707,7 +729,7 @@ Result<OpResult> CaseSession::Decide(uint64_t id, const DecideArgs& a, const Act
         "no policy is published, and the policy in force requires one for decisions "
         "(nhitrace policy publish)");
   }
-  NHI_RETURN_IF_ERROR(CheckSod(v, actor.id, "decide it"));
+  NHI_RETURN_IF_ERROR(CheckSod(v, actor.id, "decide it", SodRule::kRequesterMayNotDecide));
 
   CaseOp op;
   op.type = OpType::kDecide;
@@ -765,28 +787,31 @@ Result<OpResult> CaseSession::Decide(uint64_t id, const DecideArgs& a, const Act
   }
   if (!a.control_owner.empty()) {
     if (a.control_owner == actor.id) {
-      return PermissionDeniedError(
-          "segregation of duties: the control owner who accepts the residual risk must be a "
-          "different person from " +
-          actor.id + ", who overrides");
+      return SodRefusal(SodRule::kControlOwnerIsNotTheOverrider, a.control_owner,
+                        "segregation of duties: the control owner who accepts the residual risk "
+                        "must be a different person from " +
+                            actor.id + ", who overrides");
     }
-    NHI_RETURN_IF_ERROR(CheckSod(v, a.control_owner, "accept the residual risk of its override"));
+    NHI_RETURN_IF_ERROR(CheckSod(v, a.control_owner, "accept the residual risk of its override",
+                                 SodRule::kControlOwnerIsNotARequester));
     if (!env_.policy.control_owners.empty() && !env_.policy.IsControlOwner(a.control_owner)) {
-      return PermissionDeniedError(a.control_owner +
-                                   " is not a control owner under the policy in force");
+      return SodRefusal(SodRule::kControlOwnerRole, a.control_owner,
+                        a.control_owner + " is not a control owner under the policy in force");
     }
     op.control_owner = a.control_owner;
   }
   if (a.outcome == Outcome::kAcceptRisk && !env_.policy.control_owners.empty() &&
       !env_.policy.IsControlOwner(actor.id)) {
-    return PermissionDeniedError(actor.id +
-                                 " is not a control owner under the policy in force and may not "
-                                 "accept risk");
+    return SodRefusal(SodRule::kControlOwnerRole, actor.id,
+                      actor.id +
+                          " is not a control owner under the policy in force and may not "
+                          "accept risk");
   }
   return Write(std::move(op), actor, a.rationale, true);
 }
 
 Result<OpResult> CaseSession::Except(uint64_t id, const ExceptArgs& a, const ActorRef& actor) {
+  sod_violation_.reset();
   NHI_RETURN_IF_ERROR(CheckActor(actor));
   NHI_RETURN_IF_ERROR(CheckText("justification", a.justification, true));
   if (a.compensating_controls.empty()) {
@@ -816,7 +841,8 @@ Result<OpResult> CaseSession::Except(uint64_t id, const ExceptArgs& a, const Act
     return FailedPreconditionError(
         "no policy is published, and the policy in force requires one for decisions");
   }
-  NHI_RETURN_IF_ERROR(CheckSod(v, actor.id, "grant it an exception"));
+  NHI_RETURN_IF_ERROR(
+      CheckSod(v, actor.id, "grant it an exception", SodRule::kRequesterMayNotDecide));
   CaseOp op;
   op.type = OpType::kExcept;
   op.case_id = id;
@@ -835,6 +861,7 @@ Result<OpResult> CaseSession::Except(uint64_t id, const ExceptArgs& a, const Act
 Result<OpResult> CaseSession::AcceptRisk(uint64_t id, uint32_t decision,
                                          const std::string& rationale,
                                          std::optional<int64_t> until_ns, const ActorRef& actor) {
+  sod_violation_.reset();
   NHI_RETURN_IF_ERROR(CheckActor(actor));
   NHI_RETURN_IF_ERROR(CheckText("rationale", rationale, true));
   if (until_ns && *until_ns <= Now()) {
@@ -857,16 +884,18 @@ Result<OpResult> CaseSession::AcceptRisk(uint64_t id, uint32_t decision,
                                    Ts(d->risk->at.time_ns));
   }
   if (actor.id != d->control_owner) {
-    return PermissionDeniedError("only " + d->control_owner + ", the control owner named by " +
-                                 "decision " + std::to_string(decision) +
-                                 ", may accept its residual risk, not " + actor.id);
+    return SodRefusal(SodRule::kOnlyTheNamedControlOwnerAccepts, actor.id,
+                      "only " + d->control_owner + ", the control owner named by decision " +
+                          std::to_string(decision) + ", may accept its residual risk, not " +
+                          actor.id);
   }
   if (actor.id == d->at.actor) {
-    return PermissionDeniedError(
-        "segregation of duties: the risk acceptance must be by a different person from the "
-        "one who decided the override");
+    return SodRefusal(SodRule::kControlOwnerIsNotTheOverrider, actor.id,
+                      "segregation of duties: " + actor.id +
+                          " decided the override and may not also accept its residual risk");
   }
-  NHI_RETURN_IF_ERROR(CheckSod(v, actor.id, "accept the residual risk of its override"));
+  NHI_RETURN_IF_ERROR(CheckSod(v, actor.id, "accept the residual risk of its override",
+                               SodRule::kControlOwnerIsNotARequester));
   CaseOp op;
   op.type = OpType::kAcceptRisk;
   op.case_id = id;

@@ -163,6 +163,25 @@ struct FindingInput {
   std::string title;  // "" = "<rule id> on <identity or correlation key>"
 };
 
+// The segregation-of-duties rules a case operation can break (docs/cases.md section 3). The
+// names are stable: the API's 403 `sod_violation` (details.rule) and the CLI's error carry them.
+enum class SodRule {
+  kRequesterMayNotDecide,            // a requester or the opener decides or grants an exception
+  kControlOwnerIsNotTheOverrider,    // the control owner of an override is the one overriding
+  kControlOwnerIsNotARequester,      // the control owner (named, or accepting) is a requester
+  kOnlyTheNamedControlOwnerAccepts,  // someone else than the named control owner accepts
+  kControlOwnerRole,                 // not in the policy's control owner roles
+};
+// "requester-may-not-decide", "control-owner-is-not-the-overrider", ...
+std::string_view SodRuleName(SodRule rule);
+
+// A refusal for segregation of duties, as data: the rule, and the person it refused (the actor,
+// or the control owner the actor named).
+struct SodViolation {
+  SodRule rule = SodRule::kRequesterMayNotDecide;
+  std::string person;
+};
+
 struct FindingCaseOutcome {
   enum class Action { kOpened, kJoined, kReopened, kUnchanged, kNotOpened };
   Action action = Action::kNotOpened;
@@ -225,6 +244,14 @@ class CaseSession {
   // The case as it stands (timers not ticked). kNotFound when there is no such case.
   Result<CaseView> Get(uint64_t id);
 
+  // The rule broken by the last operation of this session that was refused with
+  // kPermissionDenied (every such refusal sets it; Decide, Except and AcceptRisk, the
+  // operations that can be refused so, clear it when they start). Read it right after the
+  // refusal:
+  //   auto r = s.Decide(7, args, actor);
+  //   if (r.status().code() == StatusCode::kPermissionDenied) Use(s.sod_violation()->rule);
+  const std::optional<SodViolation>& sod_violation() const { return sod_violation_; }
+
   // A finding opens a case, joins one, or reopens the closed case it belongs to, as the
   // policy's `cases.findings` says (docs/cases.md, "Findings"). Idempotent: the same finding
   // with no new evidence changes nothing.
@@ -243,13 +270,18 @@ class CaseSession {
   // Everyone who may not decide the case: its requester, its opener (unless nhitrace) and the
   // requesters of its linked grant chains; with why, for the error message.
   Result<std::vector<std::pair<std::string, std::string>>> Requesters(const CaseView& v);
-  Status CheckSod(const CaseView& v, const std::string& person, const std::string& what);
+  // kPermissionDenied when `person` may not do `what` (a requester of the case), naming `rule`.
+  Status CheckSod(const CaseView& v, const std::string& person, const std::string& what,
+                  SodRule rule);
+  // Records the violation and returns kPermissionDenied with `message`.
+  Status SodRefusal(SodRule rule, const std::string& person, std::string message);
   Status CheckEventsExist(const std::vector<uint64_t>& seqs, const std::string& what);
 
   store::Store& store_;
   CaseProjection& projection_;
   CaseEventWriter& writer_;
   CaseEnv env_;
+  std::optional<SodViolation> sod_violation_;
 };
 
 // A free-function form of CaseSession::OpenOrJoinForFinding for the reconcile module:

@@ -139,6 +139,12 @@ int RunChange(Context& ctx, const Common& c,
   }
   if (!result.ok()) {
     if (!all.empty() && !c.json) PrintOps(all);
+    if (result.status().code() == StatusCode::kPermissionDenied && session.sod_violation()) {
+      // Segregation of duties: the rule broken, by its stable name (docs/cases.md section 3).
+      return Fail(Status(StatusCode::kPermissionDenied,
+                         result.status().message() + " (rule " +
+                             std::string(cases::SodRuleName(session.sod_violation()->rule)) + ")"));
+    }
     return Fail(result.status());
   }
   if (c.json) {

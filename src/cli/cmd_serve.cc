@@ -117,6 +117,11 @@ void RegisterServe(CLI::App& app, Context& ctx, int* exit_code) {
   cmd->add_option("--threads", o.threads, "Request threads (one connection each at a time)")
       ->check(CLI::Range(1, 1024))
       ->capture_default_str();
+  cmd->add_option("--max-readers", o.max_readers,
+                  "Read-only store connections (each up to 4 MiB of page cache); more requests "
+                  "reading at once wait for one")
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
   cmd->add_option("--max-body-bytes", o.limits.max_body_bytes, "Largest request body")
       ->check(CLI::Range(size_t{1024}, size_t{1} << 32))
       ->capture_default_str();

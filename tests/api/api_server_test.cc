@@ -8,6 +8,7 @@
 #include <map>
 #include <mutex>
 #include <regex>
+#include <set>
 #include <thread>
 
 #include <arpa/inet.h>
@@ -911,6 +912,95 @@ TEST_F(ApiServerTest, SegregationOfDutiesViolationsAre403AndWriteNothing) {
   EXPECT_EQ(Field(r.body, "actor"), "t-control_owner");
   auto shown = Call(port(), "GET", "/v1/cases/{id}", "/v1/cases/" + ov, tok("auditor"));
   EXPECT_NE(shown.body.find("\"effective\""), std::string::npos) << shown.body;
+}
+
+// Every segregation-of-duties rule of docs/cases.md section 3 comes back under its own name in
+// details.rule: the session reports the rule as data (cases::SodViolation), not as text to match.
+// Its own server, because the policy it publishes (control owner roles) would change the cases of
+// the shared one.
+TEST(ApiSodRules, EachRuleIsNamedInItsOwnResponse) {
+  ServeProcess server({"--rate-limit", "0"}, [](const std::string& store) {
+    TempDir dir;
+    std::string policy = dir.File("policy.yaml");
+    std::ofstream(policy) << "nhitrace_policy: 1\nid: sod-rules\napprovals:\n  roles:\n"
+                             "    risk: [t-control_owner, co-two]\n  override:\n"
+                             "    requires_control_owner: true\n    control_owner_roles: [risk]\n";
+    auto r = RunNhitrace(store, {"policy", "publish", policy, "--by", "setup"});
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  });
+  int port = server.port();
+  std::string co_two = server.CreateToken("co-two", "control_owner");
+  struct Row {
+    std::string rule;
+    std::string requester;      // of the case (opened by the investigator)
+    std::string control_owner;  // "": the approver approves; else the approver denies, then
+                                // overrides its deny naming this control owner
+    std::string accept_as;      // a token that then accepts the override's risk ("": none)
+  };
+  const std::vector<Row> rows = {
+      {"requester-may-not-decide", "t-approver", "", ""},
+      {"control-owner-is-not-the-overrider", "dev@example.com", "t-approver", ""},
+      {"control-owner-is-not-a-requester", "co-two", "co-two", ""},
+      {"control-owner-role", "dev@example.com", "not-an-owner@example.com", ""},
+      {"only-the-named-control-owner-accepts", "dev@example.com", "t-control_owner", co_two},
+  };
+  std::set<std::string> seen;
+  for (const Row& row : rows) {
+    SCOPED_TRACE(row.rule);
+    std::string id = OpenCase(port, server.token("investigator"),
+                              JsonObject({{"kind", "exception"},
+                                          {"title", "SoD rule " + row.rule},
+                                          {"requester", row.requester}}));
+    Reply r;
+    std::string before;
+    if (row.control_owner.empty()) {
+      before = server.Snapshot();
+      r = CaseOp(port, server.token("approver"), id, "decisions",
+                 R"({"outcome":"approve","rationale":"looks right"})");
+    } else {
+      auto deny = CaseOp(port, server.token("approver"), id, "decisions",
+                         R"({"outcome":"deny","rationale":"no owner on record"})");
+      ASSERT_EQ(deny.status, 200) << deny.body;
+      std::string override_body =
+          R"({"outcome":"override","rationale":"owner found","overrides_decision":1,)"
+          R"("control_owner":")" +
+          row.control_owner + "\"}";
+      if (row.accept_as.empty()) {
+        before = server.Snapshot();
+        r = CaseOp(port, server.token("approver"), id, "decisions", override_body);
+      } else {
+        auto ov = CaseOp(port, server.token("approver"), id, "decisions", override_body);
+        ASSERT_EQ(ov.status, 200) << ov.body;
+        before = server.Snapshot();
+        r = CaseOp(port, row.accept_as, id, "risk-acceptances",
+                   R"({"decision":2,"rationale":"accepted"})");
+      }
+    }
+    EXPECT_EQ(r.status, 403) << r.body;
+    EXPECT_EQ(ErrorCode(r.body), "sod_violation");
+    EXPECT_NE(r.body.find("\"details\":{\"rule\":\"" + row.rule + "\"}"), std::string::npos)
+        << r.body;
+    EXPECT_EQ(server.Snapshot(), before);  // a refusal writes nothing
+    seen.insert(Field(r.body, "rule"));
+  }
+  EXPECT_EQ(seen.size(), rows.size());  // five rules, five names
+  // The named control owner, a member of the policy's role, may accept (so the refusal above was
+  // about who accepted, not about the override).
+  std::string last = OpenCase(port, server.token("investigator"),
+                              R"({"kind":"exception","title":"accepted","requester":"dev@x"})");
+  ASSERT_EQ(CaseOp(port, server.token("approver"), last, "decisions",
+                   R"({"outcome":"deny","rationale":"no"})")
+                .status,
+            200);
+  ASSERT_EQ(CaseOp(port, server.token("approver"), last, "decisions",
+                   R"({"outcome":"override","rationale":"ok","overrides_decision":1,)"
+                   R"("control_owner":"t-control_owner"})")
+                .status,
+            200);
+  auto ok = CaseOp(port, server.token("control_owner"), last, "risk-acceptances",
+                   R"({"decision":2,"rationale":"accepted"})");
+  EXPECT_EQ(ok.status, 200) << ok.body;
+  EXPECT_EQ(server.Stop(), 0);
 }
 
 TEST_F(ApiServerTest, HostileInputOnCaseRoutesGetsClean4xxAndWritesNothing) {

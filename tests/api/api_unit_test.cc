@@ -1,16 +1,20 @@
 // Unit tests of the API's parsers and policies: request targets (data-driven from
 // target_cases.txt), the router, the rate limiter (with a fake clock), tokens and authentication,
 // and JSON bodies.
+#include <atomic>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include <gtest/gtest.h>
 
 #include "api/auth.h"
 #include "api/json_body.h"
 #include "api/rate_limiter.h"
+#include "api/readers.h"
 #include "api/router.h"
 #include "api/target.h"
+#include "testing/ledger_fixture.h"
 #include "testing/temp_dir.h"
 
 namespace nhitrace::api {
@@ -222,6 +226,37 @@ TEST(AuthTest, TokensAreRandomHashedAndCheckedAgainstTheStore) {
     EXPECT_FALSE(MakeToken(bad_name, Role::kAdmin, clock).ok()) << bad_name;
   }
   EXPECT_FALSE(MakeToken(std::string(65, 'a'), Role::kAdmin, clock).ok());
+}
+
+// The pool opens at most max_handles connections (each with its own page cache): one more
+// request waits for a lease to come back instead of opening another (the server's RSS bound).
+TEST(ReaderPoolTest, OpensAtMostMaxHandlesAndWaitsForOneBack) {
+  testing::LedgerFixture f;
+  ASSERT_TRUE(f.Init().ok());
+  ReaderPool pool(f.store_path(), f.clock(), 2);
+  ASSERT_TRUE(pool.Warm().ok());
+  EXPECT_EQ(pool.open_handles(), 1u);  // warmed and idle
+  auto a = pool.Acquire();
+  auto b = pool.Acquire();
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(pool.open_handles(), 2u);
+  std::atomic<bool> done{false};
+  std::thread third([&] {
+    auto c = pool.Acquire();  // both are leased: waits
+    EXPECT_TRUE(c.ok());
+    if (c.ok()) {
+      EXPECT_TRUE(c->store().EventCount().ok());
+    }
+    done = true;
+  });
+  while (pool.waiting() == 0 && !done) std::this_thread::yield();
+  EXPECT_FALSE(done) << "a third handle was leased while two were out";
+  EXPECT_EQ(pool.open_handles(), 2u);
+  { auto back = std::move(a).value(); }  // the lease returns its handle when destroyed
+  third.join();
+  EXPECT_TRUE(done);
+  EXPECT_EQ(pool.open_handles(), 2u);  // the third reused the returned handle
+  EXPECT_EQ(pool.waiting(), 0u);
 }
 
 TEST(AuditTest, AuditRowForSeqCoversExactlyItsRange) {

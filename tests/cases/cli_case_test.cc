@@ -70,7 +70,8 @@ TEST_F(CaseCli, LeakedKeyFromOpenToExplain) {
   r = Run(
       {"case", "decide", "1", "--outcome", "revoke", "--rationale", "public", "--actor", "alice"});
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_NE(r.err.find("segregation of duties: alice requested case 1 and may not decide it"),
+  EXPECT_NE(r.err.find("segregation of duties: alice requested case 1 and may not decide it "
+                       "(rule requester-may-not-decide)\n"),
             std::string::npos)
       << r.err;
   auto decided = Json({"case", "decide", "1", "--outcome", "revoke", "--rationale",

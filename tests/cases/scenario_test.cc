@@ -275,6 +275,7 @@ class ScenarioRun {
     std::vector<OpResult> written;
     std::optional<std::vector<CriterionResult>> criteria;
     std::optional<FindingCaseOutcome> finding;
+    std::optional<SodViolation> sod;  // what the session says a kPermissionDenied broke
     if (!op.empty()) {
       auto batch = ledger_->BeginBatch();
       ASSERT_TRUE(batch.ok()) << where << ": " << batch.status().ToString();
@@ -423,6 +424,10 @@ class ScenarioRun {
       } else {
         FAIL() << where << ": unknown op " << op;
       }
+      sod = s.sod_violation();
+      // Every segregation-of-duties refusal names its rule as data (the API and CLI use it).
+      EXPECT_EQ(status.code() == StatusCode::kPermissionDenied, sod.has_value())
+          << where << ": " << status.ToString();
       Status c = (*batch)->Commit();
       ASSERT_TRUE(c.ok()) << where << ": " << c.ToString();
     }
@@ -437,6 +442,12 @@ class ScenarioRun {
           expect_error = true;
           EXPECT_EQ(StatusCodeName(status.code()), Str(kv.value))
               << at << ": " << status.ToString();
+        } else if (key == "sod_rule") {
+          ASSERT_TRUE(sod.has_value()) << at << ": " << status.ToString();
+          EXPECT_EQ(SodRuleName(sod->rule), Str(kv.value)) << at << ": " << status.message();
+          EXPECT_NE(status.message().find(sod->person), std::string::npos)
+              << at << ": the refused person " << sod->person << " is not named in "
+              << status.message();
         } else if (key == "message") {
           for (const std::string& part : Strings(kv.value)) {
             EXPECT_NE(status.message().find(part), std::string::npos)
