@@ -3,7 +3,8 @@
 // it), so any bytes must give a report, never a crash:
 //   - VerifyPack fails only when it cannot run (kUnavailable: no scratch directory); otherwise
 //     every problem names a part and says what, its line is within the pack, and a pack with no
-//     problem had its summary checked;
+//     problem had its summary checked and is in the one format version of its query (1, or 2
+//     for a case pack, whose summary is the case fold; seeds of both are in the corpus);
 //   - a line that parses re-encodes (EncodeLine) to a line that parses to the same value, and a
 //     pack that verifies consists only of such canonical lines.
 #include <cstddef>
@@ -60,6 +61,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (report->ok()) {
     FUZZ_CHECK(report->summary_checked);
     FUZZ_CHECK(report->events > 0);
+    FUZZ_CHECK(report->version == evidence::PackVersionFor(report->query));
+    FUZZ_CHECK((report->summary_type == "case") == report->query.case_id.has_value());
   }
   return 0;
 }

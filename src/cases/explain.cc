@@ -1,5 +1,6 @@
 #include "cases/explain.h"
 
+#include <charconv>
 #include <cstdio>
 
 #include "base/time.h"
@@ -147,35 +148,68 @@ std::string Who(const Stamp& s) {
 
 }  // namespace
 
-Result<Explanation> ExplainCase(store::Store& store, uint64_t id) {
+Result<Explanation> ExplainCaseFromEvents(uint64_t id, const std::vector<SeqEvent>& events,
+                                          std::vector<std::pair<uint64_t, std::string>>* unfit) {
   Explanation x;
-  NHI_ASSIGN_OR_RETURN(std::vector<uint64_t> seqs, store.ListCaseEventSeqs(id));
-  if (seqs.empty()) return NotFoundError("no case " + std::to_string(id));
   std::optional<CaseView> view;
-  for (uint64_t seq : seqs) {
-    NHI_ASSIGN_OR_RETURN(auto row, store.GetEvent(seq));
-    if (!row) return DataLossError("case event seq " + std::to_string(seq) + " is missing");
-    auto leaf = event::DecodeLeaf(row->leaf);
-    if (!leaf.ok()) return leaf.status().WithContext("event " + std::to_string(seq));
-    const event::Event& e = leaf->event;
-    NHI_ASSIGN_OR_RETURN(CaseOp op, DecodeCaseEvent(e));
-    Status s = ApplyCaseEvent(e, seq, op, &view);
-    if (!s.ok()) return DataLossError("case event seq " + std::to_string(seq) + ": " + s.message());
+  for (const SeqEvent& se : events) {
+    const event::Event& e = *se.event;
+    uint64_t eid = 0;
+    uint32_t op_seq = 0;
+    if (e.kind != event::Kind::kCase || e.source_system != kCaseSourceSystem ||
+        !ParseCaseEventId(e.source_event_id, &eid, &op_seq) || eid != id) {
+      continue;
+    }
+    auto op = DecodeCaseEvent(e);
+    Status s = op.ok() ? ApplyCaseEvent(e, se.seq, *op, &view) : op.status();
+    if (!s.ok()) {
+      if (unfit) unfit->emplace_back(se.seq, s.message());
+      continue;
+    }
     TimelineEntry t;
-    t.seq = seq;
-    t.op = op.op_seq;
+    t.seq = se.seq;
+    t.op = op->op_seq;
     t.time_ns = e.time_ns;
     if (e.actor) {
       t.actor = e.actor->id;
       t.actor_type = e.actor->type;
     }
-    t.op_name = std::string(OpTypeName(op.type));
-    t.summary = SummarizeOp(op);
+    t.op_name = std::string(OpTypeName(op->type));
+    t.summary = SummarizeOp(*op);
     t.reason = e.rationale;
     t.policy = e.policy;
     x.timeline.push_back(std::move(t));
   }
+  if (!view) return NotFoundError("no case " + std::to_string(id));
   x.view = std::move(*view);
+  return x;
+}
+
+Result<Explanation> ExplainCase(store::Store& store, uint64_t id) {
+  NHI_ASSIGN_OR_RETURN(std::vector<uint64_t> seqs, store.ListCaseEventSeqs(id));
+  if (seqs.empty()) return NotFoundError("no case " + std::to_string(id));
+  std::vector<event::Event> decoded;
+  decoded.reserve(seqs.size());
+  for (uint64_t seq : seqs) {
+    NHI_ASSIGN_OR_RETURN(auto row, store.GetEvent(seq));
+    if (!row) return DataLossError("case event seq " + std::to_string(seq) + " is missing");
+    auto leaf = event::DecodeLeaf(row->leaf);
+    if (!leaf.ok()) return leaf.status().WithContext("event " + std::to_string(seq));
+    decoded.push_back(std::move(leaf->event));
+  }
+  std::vector<SeqEvent> events;
+  for (size_t i = 0; i < seqs.size(); ++i) events.push_back({seqs[i], &decoded[i]});
+  std::vector<std::pair<uint64_t, std::string>> unfit;
+  NHI_ASSIGN_OR_RETURN(Explanation x, ExplainCaseFromEvents(id, events, &unfit));
+  // case_events lists only events that were folded, so this is a changed ledger or index.
+  if (!unfit.empty()) {
+    return DataLossError("case event seq " + std::to_string(unfit[0].first) + ": " +
+                         unfit[0].second);
+  }
+  if (x.timeline.size() != seqs.size()) {
+    return DataLossError("case " + std::to_string(id) +
+                         ": the case event index lists an event of another case");
+  }
   NHI_ASSIGN_OR_RETURN(auto stored, store.GetCase(id));
   store::CaseRow expect = CaseRowOf(x.view);
   if (!stored) {
@@ -189,6 +223,32 @@ Result<Explanation> ExplainCase(store::Store& store, uint64_t id) {
   }
   NHI_ASSIGN_OR_RETURN(x.ledger_size, store.EventCount());
   return x;
+}
+
+CaseReferences ReferencesOf(const CaseView& v) {
+  CaseReferences r;
+  for (const Link& l : v.links) {
+    uint64_t seq = 0;
+    if (l.type == "event") {
+      // Written by the fold from a number (fold.cc, AddLinks).
+      auto [end, ec] = std::from_chars(l.value.data(), l.value.data() + l.value.size(), seq);
+      if (ec == std::errc() && end == l.value.data() + l.value.size()) r.events.insert(seq);
+    } else if (l.type == "finding") {
+      r.findings.insert(l.value);
+    }
+  }
+  if (!v.source_finding.empty()) r.findings.insert(v.source_finding);
+  for (const Decision& d : v.decisions) {
+    r.events.insert(d.signal_events.begin(), d.signal_events.end());
+    r.findings.insert(d.signal_findings.begin(), d.signal_findings.end());
+    if (d.overrides_event) r.events.insert(*d.overrides_event);
+    if (d.exception && !d.exception->finding_id.empty()) r.findings.insert(d.exception->finding_id);
+  }
+  for (const Verification& vf : v.verifications) {
+    r.events.insert(vf.evidence.begin(), vf.evidence.end());
+  }
+  for (const CriterionResult& c : v.closure) r.events.insert(c.evidence.begin(), c.evidence.end());
+  return r;
 }
 
 std::string ExplanationToText(const Explanation& x) {

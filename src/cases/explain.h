@@ -13,7 +13,9 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "base/status.h"
@@ -49,6 +51,33 @@ std::string SummarizeOp(const CaseOp& op);
 
 // kNotFound when there is no such case.
 Result<Explanation> ExplainCase(store::Store& store, uint64_t id);
+
+// One ledger event offered to ExplainCaseFromEvents.
+struct SeqEvent {
+  uint64_t seq = 0;
+  const event::Event* event = nullptr;  // not owned
+};
+
+// The fold at the heart of ExplainCase, without the store: the explanation of case `id` from
+// `events` (ascending seq), which may hold any events. Those of kind `case` from the case source
+// system whose event id names case `id` are folded in order, as the projection's rebuild folds
+// them; one that does not fit the case is skipped and, when `unfit` is given, appended to it as
+// (seq, why). view_consistent, inconsistency and ledger_size are left at true, "" and 0 for the
+// caller (ExplainCase compares with the derived tables; an evidence pack has none). kNotFound
+// when no event of the case folds. Used by ExplainCase and by evidence packs (evidence/summary.h),
+// so that a pack's case summary is what `case explain` says.
+Result<Explanation> ExplainCaseFromEvents(
+    uint64_t id, const std::vector<SeqEvent>& events,
+    std::vector<std::pair<uint64_t, std::string>>* unfit = nullptr);
+
+// What a case refers to outside its own events: the ledger events it links or names (links,
+// decision signals, overridden denials, verification and closure evidence) and the findings it
+// links or names (links, signals, the finding it was opened from, the findings of expiries).
+struct CaseReferences {
+  std::set<uint64_t> events;
+  std::set<std::string> findings;
+};
+CaseReferences ReferencesOf(const CaseView& v);
 
 // For people (80 columns) and for programs (docs/cases.md, "explain --json").
 std::string ExplanationToText(const Explanation& x);

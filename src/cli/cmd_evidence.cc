@@ -26,6 +26,8 @@ std::string B64(const tlog::Hash& h) { return Base64Encode(crypto::AsBytes(h)); 
 
 struct ExportArgs {
   evidence::PackQuery query;
+  uint64_t case_id = 0;
+  CLI::Option* case_option = nullptr;
   std::string out;
   bool json = false;
   bool ocsf = false;
@@ -33,9 +35,10 @@ struct ExportArgs {
 
 // export --ocsf: findings and cases as OCSF JSON Lines (docs/format/ocsf.md).
 int RunExportOcsf(Context& ctx, const ExportArgs& a) {
-  if (!a.query.identity.empty() || !a.query.request.empty()) {
+  if (!a.query.identity.empty() || !a.query.request.empty() || a.query.case_id) {
     PrintError(InvalidArgumentError(
-        "export: --ocsf takes a time window (--from, --to) only, not --identity or --request"));
+        "export: --ocsf takes a time window (--from, --to) only, not --identity, --request or "
+        "--case"));
     return kExitUsage;
   }
   report::OcsfOptions o;
@@ -191,6 +194,7 @@ int RunVerifyPack(const VerifyPackArgs& a) {
     w.Key("ok").Bool(r.ok());
     w.Key("version").Int(r.version);
     w.Key("query").BeginObject();
+    if (r.query.case_id) w.Key("case").Uint(*r.query.case_id);
     if (!r.query.from.empty()) w.Key("from").String(r.query.from);
     if (!r.query.identity.empty()) w.Key("identity").String(r.query.identity);
     if (!r.query.request.empty()) w.Key("request").String(r.query.request);
@@ -304,6 +308,8 @@ void RegisterEvidenceCommands(CLI::App& app, Context& ctx, int* exit_code) {
     auto* identity = cmd->add_option("--identity", a->query.identity,
                                      "The trace of an identity (any of its keys)");
     auto* request = cmd->add_option("--request", a->query.request, "The trace of a request id");
+    a->case_option = cmd->add_option(
+        "--case", a->case_id, "A case: its explanation and every event it refers to (version 2)");
     cmd->add_option("--from", a->query.from, "Every event with authoritative time >= T (RFC 3339)");
     cmd->add_option("--to", a->query.to, "... and < T (RFC 3339)");
     cmd->add_option("--out", a->out, "The pack file to create (must not exist)")->required();
@@ -311,9 +317,13 @@ void RegisterEvidenceCommands(CLI::App& app, Context& ctx, int* exit_code) {
                   "Instead of a pack: findings as OCSF Detection Findings and cases as Incident "
                   "Findings, JSON Lines (--from/--to select a window)")
         ->excludes(identity)
-        ->excludes(request);
+        ->excludes(request)
+        ->excludes(a->case_option);
     cmd->add_flag("--json", a->json, "JSON output");
-    cmd->callback([&ctx, exit_code, a] { *exit_code = RunExport(ctx, *a); });
+    cmd->callback([&ctx, exit_code, a] {
+      if (a->case_option->count() > 0) a->query.case_id = a->case_id;
+      *exit_code = RunExport(ctx, *a);
+    });
   }
   {
     auto a = std::make_shared<VerifyPackArgs>();
@@ -324,8 +334,9 @@ void RegisterEvidenceCommands(CLI::App& app, Context& ctx, int* exit_code) {
                     "The verifier key you hold (default: the one in the pack, which proves "
                     "nothing about who made it)");
     cmd->add_flag("--json", a->json, "JSON report");
-    cmd->add_flag("--show-summary", a->show_summary,
-                  "After it verified, print the pack's summary (the trace or listing)");
+    cmd->add_flag(
+        "--show-summary", a->show_summary,
+        "After it verified, print the pack's summary (the trace, listing or case explanation)");
     cmd->callback([exit_code, a] { *exit_code = RunVerifyPack(*a); });
   }
   {

@@ -12,6 +12,7 @@
 
 #include "base/file.h"
 #include "base/time.h"
+#include "cases/explain.h"
 #include "correlate/trace.h"
 #include "correlate/trace_text.h"
 #include "crypto/random.h"
@@ -122,6 +123,43 @@ Status SelectTrace(store::Store& store, const PackQuery& query, const correlate:
   return OkStatus();
 }
 
+// The events of a case pack: the case's own events, the events it refers to (links, signals,
+// overridden denials, verification and closure evidence), every finding event of every finding
+// it names, and the evidence those finding events name. CaseSummary (summary.cc) checks that
+// the pack holds all of these.
+Status SelectCase(store::Store& store, const cases::Explanation& x, Selection& sel) {
+  std::set<uint64_t> seqs(x.view.seqs.begin(), x.view.seqs.end());
+  cases::CaseReferences refs = cases::ReferencesOf(x.view);
+  seqs.insert(refs.events.begin(), refs.events.end());
+  if (!refs.findings.empty()) {
+    store::EventQuery q;
+    q.kind = "finding";
+    q.limit = kNoLimit;
+    NHI_ASSIGN_OR_RETURN(std::vector<store::EventRow> rows, store.QueryEvents(q));
+    for (auto& row : rows) {
+      auto d = event::DecodeLeaf(row.leaf);
+      if (!d.ok()) {
+        return DataLossError(SeqName(row.seq) + ": " + d.status().message() +
+                             " (run nhitrace verify)");
+      }
+      std::optional<FindingRecord> f = FindingRecordOf(d->event);
+      if (!f || !refs.findings.count(f->id)) continue;
+      seqs.insert(f->evidence.begin(), f->evidence.end());
+      NHI_RETURN_IF_ERROR(Add(sel, std::move(row)));
+    }
+  }
+  for (uint64_t seq : seqs) {
+    if (sel.rows.count(seq)) continue;
+    NHI_ASSIGN_OR_RETURN(std::optional<store::EventRow> row, store.GetEvent(seq));
+    if (!row) {
+      return DataLossError("case " + std::to_string(x.view.id) + " refers to " + SeqName(seq) +
+                           ", which the ledger does not hold (run nhitrace verify)");
+    }
+    NHI_RETURN_IF_ERROR(Add(sel, std::move(*row)));
+  }
+  return OkStatus();
+}
+
 using PolicyKey = std::pair<std::string, std::string>;  // id, version
 
 // The policy versions the (non-policy) events name, with the ledger's policy events that
@@ -220,7 +258,11 @@ Result<ExportStats> ExportPack(store::Store& store, const PackQuery& query,
   // The events.
   Selection sel;
   std::optional<correlate::Trace> trace;
-  if (!query.from.empty()) {
+  std::optional<cases::Explanation> explanation;
+  if (query.case_id) {
+    NHI_ASSIGN_OR_RETURN(explanation, cases::ExplainCase(store, *query.case_id));
+    NHI_RETURN_IF_ERROR(SelectCase(store, *explanation, sel));
+  } else if (!query.from.empty()) {
     store::EventQuery q;
     NHI_ASSIGN_OR_RETURN(Rfc3339Time from, ParseRfc3339(query.from));
     NHI_ASSIGN_OR_RETURN(Rfc3339Time to, ParseRfc3339(query.to));
@@ -283,7 +325,22 @@ Result<ExportStats> ExportPack(store::Store& store, const PackQuery& query,
     meta.push_back(std::move(s));
   }
   sel.rows.clear();
-  NHI_ASSIGN_OR_RETURN(Summary summary, ComputeSummary(query, events, scratch));
+  NHI_ASSIGN_OR_RETURN(Summary summary, ComputeSummary(query, events, scratch, cp.size));
+  if (explanation) {
+    // The store's explanation, as of the pack's checkpoint; the pack has no derived case list
+    // to compare with (the fold is the case).
+    explanation->ledger_size = cp.size;
+    explanation->view_consistent = true;
+    explanation->inconsistency.clear();
+    NHI_ASSIGN_OR_RETURN(std::string store_json,
+                         json::Canonicalize(cases::ExplanationToJson(*explanation)));
+    std::string store_text = cases::ExplanationToText(*explanation);
+    if (store_json != summary.json || store_text != summary.text) {
+      return InternalError("the pack's events do not reproduce the store's explanation of " +
+                           DescribeQuery(query) + " (a bug in choosing them: JSON " +
+                           FirstDifference(store_json, summary.json) + ")");
+    }
+  }
   if (trace) {
     NHI_ASSIGN_OR_RETURN(std::string store_json,
                          json::Canonicalize(correlate::TraceToJson(*trace)));
@@ -305,7 +362,7 @@ Result<ExportStats> ExportPack(store::Store& store, const PackQuery& query,
     st.bytes += line.size();
     return sink(line);
   };
-  NHI_RETURN_IF_ERROR(put(EncodeLine(HeaderLine{kPackVersion, st.events})));
+  NHI_RETURN_IF_ERROR(put(EncodeLine(HeaderLine{PackVersionFor(query), st.events})));
   NHI_RETURN_IF_ERROR(put(EncodeLine(KeyLine{verifier->ToString()})));
   NHI_RETURN_IF_ERROR(put(EncodeLine(CheckpointLine{at->note})));
   NHI_RETURN_IF_ERROR(put(EncodeLine(consistency)));

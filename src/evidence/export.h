@@ -1,11 +1,12 @@
 // Exporting an evidence pack: one self-contained file an auditor verifies offline, trusting
 // neither nhitrace nor its store (format: docs/format/evidence-pack.md; checking: verify_pack.h).
 //
-// A pack holds the events a question needs (an identity's or a request's trace, or a window of
-// time) as their signed leaves with their raw records, an inclusion proof for each against one
-// signed checkpoint, a consistency proof from that checkpoint to the latest one, the verifier
-// key, the policy versions the events name, and the summary (trace or listing) that
-// verify-pack recomputes from the events.
+// A pack holds the events a question needs (an identity's or a request's trace, a window of
+// time, or a case's explanation) as their signed leaves with their raw records, an inclusion proof
+// for each against one signed checkpoint, a consistency proof from that checkpoint to the latest
+// one, the verifier key, the policy versions the events name, and the summary (trace, listing or
+// case explanation) that verify-pack recomputes from the events. Case packs are format version 2,
+// the others version 1 (PackVersionFor).
 //
 //   NHI_ASSIGN_OR_RETURN(ExportStats st,
 //                        ExportPackToFile(store, {.identity = "k8s:sa:payments/ci"}, "p.pack"));
@@ -44,8 +45,9 @@ using PackSink = std::function<Status(std::string_view)>;
 // the smallest published checkpoint that covers every event of the pack, and the consistency
 // proof leads from it to the latest one. Everything written is verified first: every proof
 // against its signed root, every raw record against its leaf, and the summary, which is computed
-// from the pack's events exactly as VerifyPack recomputes it and, for a trace, must equal the
-// trace of the whole store (kInternal otherwise: the pack would not prove what the store says).
+// from the pack's events exactly as VerifyPack recomputes it and, for a trace or a case, must
+// equal the trace or `case explain` of the whole store (kInternal otherwise: the pack would not
+// prove what the store says; a case's ledger_size is the pack's checkpoint size).
 // kNotFound when the query selects no event; kDataLoss when the store fails these checks (run
 // `nhitrace verify`). Nothing is written before all of that succeeded, except the event lines,
 // which are checked as they are written; on an error the sink has received an incomplete pack.

@@ -13,9 +13,11 @@ namespace nhitrace::evidence {
 using simdjson::dom::element;
 
 Status ValidateQuery(const PackQuery& q) {
-  int given = !q.identity.empty() + !q.request.empty() + (!q.from.empty() || !q.to.empty());
+  int given = !q.identity.empty() + !q.request.empty() + (!q.from.empty() || !q.to.empty()) +
+              q.case_id.has_value();
   if (given != 1) {
-    return InvalidArgumentError("give exactly one of an identity, a request, or a time window");
+    return InvalidArgumentError(
+        "give exactly one of an identity, a request, a time window, or a case");
   }
   if (!q.from.empty() || !q.to.empty()) {
     if (q.from.empty() || q.to.empty()) {
@@ -36,8 +38,11 @@ Status ValidateQuery(const PackQuery& q) {
 std::string DescribeQuery(const PackQuery& q) {
   if (!q.identity.empty()) return "identity " + q.identity;
   if (!q.request.empty()) return "request " + q.request;
+  if (q.case_id) return "case " + std::to_string(*q.case_id);
   return "from " + q.from + " to " + q.to;
 }
+
+int PackVersionFor(const PackQuery& q) { return q.case_id ? kPackVersion : kPackVersion1; }
 
 namespace {
 
@@ -55,6 +60,7 @@ std::string Finish(json::JsonWriter& w) {
 
 void WriteQuery(json::JsonWriter& w, const PackQuery& q) {
   w.BeginObject();
+  if (q.case_id) w.Key("case").Uint(*q.case_id);
   if (!q.from.empty()) w.Key("from").String(q.from);
   if (!q.identity.empty()) w.Key("identity").String(q.identity);
   if (!q.request.empty()) w.Key("request").String(q.request);
@@ -241,8 +247,11 @@ class Members {
 };
 
 Result<PackQuery> ParseQuery(const element& e) {
-  NHI_ASSIGN_OR_RETURN(Members m, Members::Of(e, {"from", "identity", "request", "to"}));
+  NHI_ASSIGN_OR_RETURN(Members m, Members::Of(e, {"case", "from", "identity", "request", "to"}));
   PackQuery q;
+  if (m.Has("case")) {
+    NHI_ASSIGN_OR_RETURN(q.case_id, m.Uint("case"));
+  }
   for (auto [name, field] : {std::pair{"from", &q.from}, std::pair{"identity", &q.identity},
                              std::pair{"request", &q.request}, std::pair{"to", &q.to}}) {
     NHI_ASSIGN_OR_RETURN(auto v, m.OptString(name));

@@ -1,10 +1,10 @@
-// The lines of an evidence pack (docs/format/evidence-pack.md, version 1): their in-memory form,
-// their encoding, and a strict parser.
+// The lines of an evidence pack (docs/format/evidence-pack.md, versions 1 and 2): their
+// in-memory form, their encoding, and a strict parser.
 //
 // A pack is JSON Lines: one canonical JSON object (RFC 8785) per line, each line ending in "\n",
 // in this order:
 //
-//   header        {"events":N,"format":"nhitrace-evidence-pack","version":1}
+//   header        {"events":N,"format":"nhitrace-evidence-pack","version":1}  (2 for a case)
 //   key           {"part":"key","verifier_key":"<name>+<id>+<key>"}
 //   checkpoint    {"note":"<signed checkpoint>","part":"checkpoint"}
 //   consistency   {"hashes":[...],"latest":"<signed checkpoint>","part":"consistency"}
@@ -35,14 +35,18 @@
 namespace nhitrace::evidence {
 
 inline constexpr char kPackFormat[] = "nhitrace-evidence-pack";
-inline constexpr int kPackVersion = 1;
+// The pack format versions this code reads: 1 (identity, request and window packs) and 2 (case
+// packs). Each query has exactly one version (PackVersionFor).
+inline constexpr int kPackVersion1 = 1;
+inline constexpr int kPackVersion = 2;  // the newest
 
-// What a pack is about: exactly one of an identity (any of its keys), a request id, or a window
-// of authoritative time [from, to) (RFC 3339 strings, kept as given).
+// What a pack is about: exactly one of an identity (any of its keys), a request id, a window of
+// authoritative time [from, to) (RFC 3339 strings, kept as given), or a case.
 struct PackQuery {
   std::string identity;
   std::string request;
   std::string from, to;
+  std::optional<uint64_t> case_id;
   friend bool operator==(const PackQuery&, const PackQuery&) = default;
 
   static PackQuery ForIdentity(std::string key) {
@@ -61,13 +65,21 @@ struct PackQuery {
     q.to = std::move(to);
     return q;
   }
+  static PackQuery ForCase(uint64_t id) {
+    PackQuery q;
+    q.case_id = id;
+    return q;
+  }
 };
 
-// kInvalidArgument unless exactly one of identity, request and from+to is given, and from/to
-// are RFC 3339 instants with from <= to.
+// kInvalidArgument unless exactly one of identity, request, from+to and case is given, and
+// from/to are RFC 3339 instants with from <= to.
 Status ValidateQuery(const PackQuery& query);
-// "identity KEY", "request ID" or "from T1 to T2", for messages.
+// "identity KEY", "request ID", "from T1 to T2" or "case N", for messages.
 std::string DescribeQuery(const PackQuery& query);
+// The format version of a pack for `query`: 2 for a case, 1 for the others (written so, and
+// required so by VerifyPack: a version 1 pack keeps being one).
+int PackVersionFor(const PackQuery& query);
 
 struct HeaderLine {
   int64_t version = kPackVersion;
@@ -114,7 +126,7 @@ struct PolicyLine {
 };
 
 struct SummaryLine {
-  std::string type;  // "trace" (identity, request) or "listing" (window)
+  std::string type;  // "trace" (identity, request), "listing" (window) or "case"
   PackQuery query;
   std::string json;  // canonical JSON text of the machine-readable summary
   std::string text;  // the human-readable summary

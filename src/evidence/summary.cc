@@ -2,19 +2,23 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <set>
 
 #include "base/file.h"
 #include "base/time.h"
+#include "cases/explain.h"
 #include "correlate/derived_state.h"
 #include "correlate/trace.h"
 #include "correlate/trace_text.h"
 #include "json/canonical.h"
 #include "json/writer.h"
 #include "ledger/erasure.h"
+#include "reconcile/finding.h"
 #include "store/store.h"
 #include "tlog/merkle.h"
 
@@ -157,7 +161,115 @@ Result<Summary> ListingSummary(const PackQuery& query, const std::vector<PackEve
   return s;
 }
 
+// The case's explanation from the pack's case events, and the check that the pack holds every
+// event the case refers to, every revision of every finding it names from the first to the last
+// the pack holds, and the evidence those revisions name.
+Result<Summary> CaseSummary(const PackQuery& query, const std::vector<PackEvent>& events,
+                            uint64_t tree_size) {
+  std::set<uint64_t> have;
+  std::vector<event::Event> decoded;  // the case and finding events, decoded again
+  std::vector<uint64_t> decoded_seqs;
+  for (const PackEvent& pe : events) {
+    have.insert(pe.seq);
+    if (pe.kind != event::Kind::kCase && pe.kind != event::Kind::kFinding) continue;
+    auto d = event::DecodeLeaf(pe.leaf);
+    if (!d.ok()) return d.status().WithContext("event seq " + std::to_string(pe.seq));
+    decoded.push_back(std::move(d->event));
+    decoded_seqs.push_back(pe.seq);
+  }
+  std::vector<cases::SeqEvent> in;
+  std::map<std::string, std::map<uint32_t, FindingRecord>> findings;
+  for (size_t i = 0; i < decoded.size(); ++i) {
+    if (decoded[i].kind == event::Kind::kCase) {
+      in.push_back({decoded_seqs[i], &decoded[i]});
+    } else if (auto f = FindingRecordOf(decoded[i])) {
+      f->seq = decoded_seqs[i];
+      findings[f->id][f->revision] = std::move(*f);
+    }
+  }
+  NHI_ASSIGN_OR_RETURN(cases::Explanation x, cases::ExplainCaseFromEvents(*query.case_id, in));
+  x.ledger_size = tree_size;
+
+  const std::string which = "case " + std::to_string(*query.case_id);
+  cases::CaseReferences refs = cases::ReferencesOf(x.view);
+  auto need = [&](uint64_t seq, const std::string& why) -> Status {
+    if (have.count(seq)) return OkStatus();
+    return InvalidArgumentError(which + " " + why + " event seq " + std::to_string(seq) +
+                                ", which the pack does not hold");
+  };
+  // What the case needs, which must be exactly what the pack holds (with the policy events of
+  // the policy versions they name and the erasure events of their erased records).
+  std::set<uint64_t> needed(x.view.seqs.begin(), x.view.seqs.end());
+  for (uint64_t seq : refs.events) {
+    NHI_RETURN_IF_ERROR(need(seq, "refers to"));
+    needed.insert(seq);
+  }
+  for (const std::string& id : refs.findings) {
+    auto it = findings.find(id);
+    if (it == findings.end()) continue;  // the ledger may hold no event of it (a typed id)
+    uint32_t expect = 1;
+    for (const auto& [revision, record] : it->second) {
+      if (revision != expect) {
+        return InvalidArgumentError(which + " names finding " + id + ", whose revision " +
+                                    std::to_string(expect) + " the pack does not hold (it holds " +
+                                    std::to_string(revision) + ")");
+      }
+      ++expect;
+      needed.insert(record.seq);
+      for (uint64_t seq : record.evidence) {
+        NHI_RETURN_IF_ERROR(need(seq, "names finding " + id + ", whose revision " +
+                                          std::to_string(revision) + " names as evidence"));
+        needed.insert(seq);
+      }
+    }
+  }
+  std::set<std::pair<std::string, std::string>> policies;
+  for (const PackEvent& pe : events) {
+    if (needed.count(pe.seq) && pe.kind != event::Kind::kPolicy && pe.policy) {
+      policies.insert(*pe.policy);
+    }
+  }
+  for (const PackEvent& pe : events) {
+    bool policy = pe.kind == event::Kind::kPolicy && pe.policy && policies.count(*pe.policy);
+    bool erasure = pe.erased_seq && have.count(*pe.erased_seq);
+    if (!needed.count(pe.seq) && !policy && !erasure) {
+      return InvalidArgumentError("the pack holds event seq " + std::to_string(pe.seq) +
+                                  ", which " + which +
+                                  " does not need (neither its own, nor one it refers to, nor "
+                                  "a policy or erasure event of those)");
+    }
+  }
+
+  Summary s;
+  s.type = "case";
+  NHI_ASSIGN_OR_RETURN(s.json, json::Canonicalize(cases::ExplanationToJson(x)));
+  s.text = cases::ExplanationToText(x);
+  return s;
+}
+
 }  // namespace
+
+std::optional<FindingRecord> FindingRecordOf(const event::Event& e) {
+  constexpr std::string_view kPrefix = "finding/";
+  if (e.kind != event::Kind::kFinding || e.source_system != reconcile::kFindingSource ||
+      !e.source_event_id.starts_with(kPrefix)) {
+    return std::nullopt;
+  }
+  std::string_view rest = std::string_view(e.source_event_id).substr(kPrefix.size());
+  size_t slash = rest.rfind('/');
+  if (slash == std::string_view::npos || slash == 0) return std::nullopt;
+  FindingRecord r;
+  r.id = std::string(rest.substr(0, slash));
+  std::string_view rev = rest.substr(slash + 1);
+  auto [end, ec] = std::from_chars(rev.data(), rev.data() + rev.size(), r.revision);
+  if (ec != std::errc() || end != rev.data() + rev.size() || r.revision == 0 ||
+      rev.front() == '0') {
+    return std::nullopt;
+  }
+  auto f = reconcile::FromAttributes(e.attributes);
+  if (f.ok() && f->id == r.id) r.evidence = std::move(f->evidence);
+  return r;
+}
 
 PackEvent MakePackEvent(uint64_t seq, std::string leaf, const event::DecodedLeaf& decoded) {
   const event::Event& e = decoded.event;
@@ -183,9 +295,10 @@ std::string DefaultScratchDir() {
 }
 
 Result<Summary> ComputeSummary(const PackQuery& query, const std::vector<PackEvent>& events,
-                               const std::string& scratch_dir) {
+                               const std::string& scratch_dir, uint64_t tree_size) {
   NHI_RETURN_IF_ERROR(ValidateQuery(query));
   if (!query.from.empty()) return ListingSummary(query, events);
+  if (query.case_id) return CaseSummary(query, events, tree_size);
   return TraceSummary(query, events, scratch_dir);
 }
 

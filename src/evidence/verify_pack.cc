@@ -333,9 +333,28 @@ Status Checker::OnSummary(uint64_t line, const SummaryLine& s) {
     Problem(line, "summary", "", "query: " + valid.message());
     return OkStatus();
   }
+  // Each query has one format version: a case needs 2 (version 1 has no case packs), the others
+  // are 1 (so a changed version byte is caught).
+  if (header_ && header_->version != PackVersionFor(s.query)) {
+    if (header_->version == kPackVersion1) {
+      Problem(line, "summary", "",
+              "pack format version 1 has no case packs: a pack for " + DescribeQuery(s.query) +
+                  " is version " + std::to_string(PackVersionFor(s.query)));
+      return OkStatus();
+    }
+    Problem(1, "header", "",
+            "a pack for " + DescribeQuery(s.query) + " is format version " +
+                std::to_string(PackVersionFor(s.query)) + ", not " +
+                std::to_string(header_->version));
+  }
+  if (header_ && header_->version == kPackVersion1 && s.type == "case") {
+    Problem(line, "summary", "", "type \"case\" is not in pack format version 1");
+    return OkStatus();
+  }
   if (!events_ok_) return OkStatus();  // computed from the events, which did not all verify
   auto summary = ComputeSummary(
-      s.query, events_, options_.scratch_dir.empty() ? DefaultScratchDir() : options_.scratch_dir);
+      s.query, events_, options_.scratch_dir.empty() ? DefaultScratchDir() : options_.scratch_dir,
+      checkpoint_ ? checkpoint_->size : 0);
   if (!summary.ok()) {
     if (summary.status().code() == StatusCode::kUnavailable) return summary.status();
     Problem(line, "summary", "",
@@ -418,11 +437,10 @@ Status Checker::Run() {
     switch (index) {
       case kHeader:
         OnHeader(n, std::get<HeaderLine>(l));
-        if (header_->version != kPackVersion) {
+        if (header_->version != kPackVersion1 && header_->version != kPackVersion) {
           Problem(n, "header", "",
                   "pack format version " + std::to_string(header_->version) +
-                      " is not supported (this nhitrace reads version " +
-                      std::to_string(kPackVersion) + ")");
+                      " is not supported (this nhitrace reads versions 1 and 2)");
           return OkStatus();
         }
         break;

@@ -12,7 +12,9 @@
 //     leads to the checkpoint's root; its raw record hashes, with its salt, to the salted hash
 //     the leaf commits to, or it was erased and the pack holds the erasure event that says so;
 //   - the policy versions the events name, and the ledger's policy events for each;
-//   - the summary: recomputed from the pack's events (summary.h) and compared, JSON and text.
+//   - the summary: recomputed from the pack's events (summary.h) and compared, JSON and text;
+//     a case pack must also hold every event the case refers to;
+//   - the format version: 1, or 2 for a case pack (the only version each query may have).
 //
 //   NHI_ASSIGN_OR_RETURN(PackReport r, VerifyPack(bytes, {}));
 //   if (!r.ok()) for (const auto& p : r.problems) puts(p.ToString().c_str());

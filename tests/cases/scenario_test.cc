@@ -18,6 +18,8 @@
 #include "cases/projection.h"
 #include "cases/session.h"
 #include "correlate/derived_state.h"
+#include "evidence/export.h"
+#include "evidence/verify_pack.h"
 #include "json/dom.h"
 #include "testing/ledger_fixture.h"
 
@@ -153,6 +155,7 @@ class ScenarioRun {
       if (::testing::Test::HasFatalFailure()) return;
     }
     CheckRebuild();
+    CheckCasePacks();
   }
 
  private:
@@ -638,6 +641,50 @@ class ScenarioRun {
       auto v = FoldCaseFromLedger(store(), id);
       ASSERT_TRUE(v.ok() && v->has_value()) << name_;
       EXPECT_EQ(CaseViewToJson(**v), json) << name_ << ": case " << id;
+    }
+  }
+
+  // Every case's evidence pack (docs/format/evidence-pack.md, version 2) exports, which checks
+  // that its events reproduce `case explain` of the store, and verifies offline; with the case's
+  // last event dropped from it, verification names the summary.
+  void CheckCasePacks() {
+    store::CaseQuery all;
+    all.limit = SIZE_MAX >> 1;
+    auto rows = store().ListCases(all);
+    ASSERT_TRUE(rows.ok());
+    evidence::ExportOptions eo;
+    eo.scratch_dir = f_.dir().path().string();
+    evidence::VerifyPackOptions vo;
+    vo.scratch_dir = eo.scratch_dir;
+    for (const auto& row : *rows) {
+      const std::string at = name_ + ": case " + std::to_string(row.id);
+      std::string pack;
+      auto st = evidence::ExportPack(store(), evidence::PackQuery::ForCase(row.id), eo,
+                                     [&](std::string_view b) {
+                                       pack.append(b);
+                                       return OkStatus();
+                                     });
+      ASSERT_TRUE(st.ok()) << at << ": " << st.status().ToString();
+      auto r = evidence::VerifyPack(pack, vo);
+      ASSERT_TRUE(r.ok()) << at;
+      std::string problems;
+      for (const auto& p : r->problems) problems += p.ToString() + "\n";
+      EXPECT_TRUE(r->ok() && r->summary_checked) << at << ":\n" << problems;
+      EXPECT_EQ(r->summary_type, "case") << at;
+
+      // Drop the line of the case's last event (the header's count adjusted).
+      const std::string needle = R"("seq":)" + std::to_string(row.last_seq) + "}\n";
+      size_t end = pack.find(needle);
+      ASSERT_NE(end, std::string::npos) << at;
+      size_t begin = pack.rfind('\n', end) + 1;
+      std::string cut = pack.substr(0, begin) + pack.substr(end + needle.size());
+      std::string count = R"({"events":)" + std::to_string(st->events) + ",";
+      ASSERT_EQ(cut.rfind(count, 0), 0u) << at;
+      cut.replace(0, count.size(), R"({"events":)" + std::to_string(st->events - 1) + ",");
+      auto dropped = evidence::VerifyPack(cut, vo);
+      ASSERT_TRUE(dropped.ok()) << at;
+      ASSERT_FALSE(dropped->ok()) << at << ": its last event dropped undetected";
+      EXPECT_EQ(dropped->problems.back().part, "summary") << at;
     }
   }
 

@@ -95,6 +95,51 @@ TEST_F(EvidenceCliTest, ExitStatuses) {
   EXPECT_NE(none.err.find("no identity with key \"nobody\""), std::string::npos) << none.err;
 }
 
+// A case opened by reconciliation from a real finding (tests/scenarios/reconcile): its pack
+// (format version 2) holds the case, the finding event and its evidence, verifies with the
+// pinned key, and shows what `case explain` prints.
+TEST(EvidenceCliCaseTest, CasePackFromAReconciledScenario) {
+  testing::TempDir dir;
+  const std::string store = dir.File("s.db");
+  const std::string src = NHITRACE_SOURCE_DIR;
+  auto run = [&](const std::vector<std::string>& args) { return RunNhitrace(store, args); };
+  ASSERT_EQ(run({"init", "--origin", "example.com/nhitrace/cases"}).exit_code, 0);
+  ProcessResult p = run({"policy", "publish", src + "/examples/policy.yaml", "--by", "ciso"});
+  ASSERT_EQ(p.exit_code, 0) << p.err;
+  ProcessResult in =
+      run({"ingest", src + "/tests/scenarios/reconcile/action-after-revocation.jsonl"});
+  ASSERT_EQ(in.exit_code, 0) << in.err;
+  ProcessResult rec = run({"reconcile", "--as-of", "2026-06-01T00:00:00Z"});
+  ASSERT_EQ(rec.exit_code, 0) << rec.out << rec.err;
+  ProcessResult explain = run({"case", "explain", "1"});
+  ASSERT_EQ(explain.exit_code, 0) << explain.err << "\n" << rec.out;
+  EXPECT_NE(explain.out.find("action-after-revocation"), std::string::npos) << explain.out;
+  ProcessResult key = run({"key"});
+  ASSERT_EQ(key.exit_code, 0);
+
+  ProcessResult e = run({"export", "--case", "1", "--out", dir.File("c.pack"), "--json"});
+  ASSERT_EQ(e.exit_code, 0) << e.err;
+  ProcessResult v = RunNhitrace("", {"verify-pack", dir.File("c.pack"), "--key",
+                                     key.out.substr(0, key.out.find('\n')), "--show-summary"});
+  EXPECT_EQ(v.exit_code, 0) << v.out << v.err;
+  EXPECT_NE(v.out.find("pack for case 1 (case)"), std::string::npos) << v.out;
+  EXPECT_NE(v.out.find(explain.out), std::string::npos) << v.out << "\n---\n" << explain.out;
+  ProcessResult j = RunNhitrace("", {"verify-pack", dir.File("c.pack"), "--json"});
+  EXPECT_EQ(j.out.rfind(R"({"ok":true,"version":2,"query":{"case":1},"summary_type":"case",)", 0),
+            0u)
+      << j.out;
+  // The finding event and its three evidence events are in the pack.
+  std::string pack = testing::ReadFile(dir.File("c.pack"));
+  EXPECT_NE(pack.find(R"(\"kind\":\"finding\")"), std::string::npos);
+
+  // --case with --ocsf, or with another query, is a usage error; no such case is an error.
+  EXPECT_EQ(run({"export", "--case", "1", "--identity", "x", "--out", dir.File("x")}).exit_code, 2);
+  EXPECT_EQ(run({"export", "--ocsf", "--case", "1", "--out", dir.File("x")}).exit_code, 2);
+  ProcessResult none = run({"export", "--case", "99", "--out", dir.File("x")});
+  EXPECT_EQ(none.exit_code, 1);
+  EXPECT_NE(none.err.find("no case 99"), std::string::npos) << none.err;
+}
+
 TEST_F(EvidenceCliTest, EraseKeepsVerifyAndOldPacksGreen) {
   ASSERT_EQ(Run({"export", "--request", "SEC-4711", "--out", File("before.pack")}).exit_code, 0);
   ProcessResult e =

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -10,6 +11,8 @@
 
 #include <gtest/gtest.h>
 
+#include "cases/projection.h"
+#include "cases/session.h"
 #include "correlate/derived_state.h"
 #include "evidence/export.h"
 #include "evidence/verify_pack.h"
@@ -55,6 +58,7 @@ class EvidenceLedger {
   }
 
   void Reopen() {
+    cases_.reset();
     derived_.reset();
     ledger_.reset();
     auto l = f_.Open();
@@ -62,6 +66,8 @@ class EvidenceLedger {
     ledger_ = std::move(l).value();
     derived_ = std::make_unique<correlate::DerivedState>(ledger_->store());
     ledger_->AddObserver(derived_.get());
+    cases_ = std::make_unique<cases::CaseProjection>(ledger_->store());
+    ledger_->AddObserver(cases_.get());
   }
 
   // Appends `lines`, `per_batch` to a batch (one signed checkpoint each); every line must be
@@ -94,6 +100,21 @@ class EvidenceLedger {
     return out;
   }
 
+  // Runs `ops` in a case session over one batch (committed when every op succeeded), acting
+  // under `policy`. The clock moves one second first.
+  void CaseOps(const std::function<void(cases::CaseSession&)>& ops,
+               cases::PolicyContext policy = {}) {
+    f_.clock().Advance(1000000000);
+    auto batch = ledger_->BeginBatch();
+    ASSERT_TRUE(batch.ok()) << batch.status().ToString();
+    cases::BatchEventWriter writer(**batch);
+    cases::CaseSession session(store(), *cases_, writer, {&f_.clock(), std::move(policy), nullptr});
+    ops(session);
+    if (::testing::Test::HasFatalFailure()) return;
+    Status s = (*batch)->Commit();
+    ASSERT_TRUE(s.ok()) << s.ToString();
+  }
+
   evidence::PackReport Verify(std::string_view pack, evidence::VerifyPackOptions opts = {}) {
     opts.scratch_dir = f_.dir().path().string();
     auto r = evidence::VerifyPack(pack, opts);
@@ -109,6 +130,7 @@ class EvidenceLedger {
   LedgerFixture f_;
   std::unique_ptr<ledger::Ledger> ledger_;
   std::unique_ptr<correlate::DerivedState> derived_;
+  std::unique_ptr<cases::CaseProjection> cases_;
 };
 
 // All problems of a report, one per line, for failure messages.

@@ -114,6 +114,45 @@ TEST_F(GoVerifierTest, VerifiesPacksNhitraceWrote) {
   }
 }
 
+// A case pack (format version 2): its proofs, checkpoints and raw records verify with Go's
+// libraries too, and a flipped proof byte is caught by both verifiers.
+TEST_F(GoVerifierTest, VerifiesACasePack) {
+  uint64_t id = 0;
+  l_.CaseOps([&](cases::CaseSession& s) {
+    cases::OpenArgs o;
+    o.kind = cases::CaseKind::kIncident;
+    o.title = "Key used after revocation";
+    o.links.identities = {"aws:accesskey:AKIAQ3EGUXPL7EXAMPLE"};
+    o.links.events = {4, 6, 8};  // 6's raw record is erased
+    auto r = s.Open(o, {"alice@example.com"});
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    id = r->case_id;
+    cases::DecideArgs d;
+    d.outcome = cases::Outcome::kRevoke;
+    d.rationale = "revoke";
+    d.signal_events = {9};
+    ASSERT_TRUE(s.Decide(id, d, {"carol@example.com"}).ok());
+  });
+  auto pack = l_.Export(PackQuery::ForCase(id));
+  ASSERT_TRUE(pack.ok()) << pack.status().ToString();
+  ASSERT_NE(pack->find(R"("version":2})"), std::string::npos);
+  ASSERT_TRUE(l_.Verify(*pack).ok());
+  WriteFile(File("c.pack"), *pack);
+  ProcessResult r = Go({"pack", "-key", key_, File("c.pack")});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("OK: 7 events"), std::string::npos) << r.out;  // 2 + 4, 6, 8, 9 + erasure
+  EXPECT_NE(r.out.find("1 erased"), std::string::npos) << r.out;
+
+  std::string t = *pack;
+  size_t proof = t.find(R"("proof":[")", t.rfind('\n', t.find(R"("seq":8})"))) + 10;
+  t[proof] = t[proof] == 'A' ? 'B' : 'A';
+  EXPECT_FALSE(l_.Verify(t).ok());
+  WriteFile(File("t.pack"), t);
+  r = Go({"pack", "-key", key_, File("t.pack")});
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_NE(r.out.find("inclusion proof"), std::string::npos) << r.out;
+}
+
 TEST_F(GoVerifierTest, VerifiesEveryProofTheCommandLinePrints) {
   const std::string store = l_.fixture().store_path();
   const uint64_t size = l_.ledger().size();

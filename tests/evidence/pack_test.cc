@@ -7,6 +7,7 @@
 #include <sqlite3.h>
 #include <sys/stat.h>
 
+#include "cases/explain.h"
 #include "correlate/trace.h"
 #include "correlate/trace_text.h"
 #include "evidence/evidence_fixture.h"
@@ -15,6 +16,7 @@
 #include "evidence/verify_pack.h"
 #include "json/canonical.h"
 #include "ledger/erasure.h"
+#include "reconcile/finding.h"
 
 namespace nhitrace::evidence {
 namespace {
@@ -43,7 +45,64 @@ class PackTest : public ::testing::Test {
     return p.ok() ? *p : "";
   }
 
+  // A case about kKey: opened by alice linking the key, event 8 (the GuardDuty signal) and a
+  // finding (recorded as the reconcile module records one, naming events 4 and 6 as evidence),
+  // assigned, decided by carol relying on event 5, verified with event 10 as evidence; all
+  // under the example's policy version. Returns the case id.
+  uint64_t MakeCase() {
+    reconcile::Finding f;
+    f.rule_id = "action-after-revocation";
+    f.rule_version = 1;
+    f.subject = kKey;
+    f.id = reconcile::FindingId(f.rule_id, f.subject_type, f.subject);
+    f.title = "Action after revocation";
+    f.status = "open";
+    f.severity = reconcile::Severity::kHigh;
+    f.policy_id = "nhi-access";
+    f.policy_version = 7;
+    f.policy_hash = "sha256:4f1c9a0e";
+    f.identity = kKey;
+    f.evidence = {4, 6};
+    f.evidence_count = 2;
+    f.first_seen_ns = 1772800000000000000;
+    f.last_seen_ns = 1773000000000000000;
+    f.message = "used after revocation";
+    f.horizon = 12;
+    f.as_of_ns = 1773100000000000000;
+    f.revision = 1;
+    finding_id_ = f.id;
+    l_.Ingest({reconcile::FindingEventLine(f, 1773100000000000000)});
+    cases::PolicyContext policy;
+    policy.ref = event::PolicyRef{"nhi-access", "7", "sha256:4f1c9a0e"};
+    uint64_t id = 0;
+    l_.CaseOps(
+        [&](cases::CaseSession& s) {
+          cases::OpenArgs o;
+          o.kind = cases::CaseKind::kIncident;
+          o.severity = cases::Severity::kHigh;
+          o.title = "Key used from an unusual network";
+          o.links.identities = {kKey};
+          o.links.events = {8};
+          o.links.findings = {f.id};
+          auto r = s.Open(o, {"alice@example.com"});
+          ASSERT_TRUE(r.ok()) << r.status().ToString();
+          id = r->case_id;
+          ASSERT_TRUE(s.Assign(id, "bob@example.com", {"alice@example.com"}, "on call").ok());
+          cases::DecideArgs d;
+          d.outcome = cases::Outcome::kRevoke;
+          d.rationale = "Used from an unusual network; revoke the key";
+          d.signal_events = {5};
+          auto dr = s.Decide(id, d, {"carol@example.com"});
+          ASSERT_TRUE(dr.ok()) << dr.status().ToString();
+          auto v = s.Verify(id, "passed", "no use after revocation", {10}, {"bob@example.com"});
+          ASSERT_TRUE(v.ok()) << v.status().ToString();
+        },
+        policy);
+    return id;
+  }
+
   EvidenceLedger l_;
+  std::string finding_id_;
 };
 
 TEST_F(PackTest, IdentityPackVerifiesAndCarriesTheStoresTrace) {
@@ -205,26 +264,18 @@ Layout LayoutOf(const std::string& pack) {
   return lay;
 }
 
-// Every byte of every part, flipped, is detected and named: a problem on that line, of that
-// part (and for an event, naming its seq, unless the line no longer parses). A newline that is
-// flipped merges two lines, which the first of them reports. The summary is recomputed for every
-// flip that leaves the events intact, so its JSON and text bytes are sampled rather than all
-// flipped (its short members, type and query, are flipped in full).
-TEST_F(PackTest, EveryFlippedByteIsDetectedAndNamed) {
-  // Erase one raw record first, so that the pack also has an erasure.
-  ASSERT_TRUE(ledger::EraseRawRecord(l_.ledger(), {6, "DSR-1 (test)", "dpo@example.com"}).ok());
-  std::string pack = MustExport(PackQuery::ForIdentity(kKey));
-  ASSERT_TRUE(l_.Verify(pack).ok());
-  ASSERT_NE(pack.find(R"("erased_by":)"), std::string::npos);
+// Every byte of every part of `pack`, flipped, is detected and named: a problem on that line,
+// of that part (and for an event, naming its seq, unless the line no longer parses). A newline
+// that is flipped merges two lines, which the first of them reports. The summary is recomputed
+// for every flip that leaves the events intact, so its JSON and text bytes are sampled, 1 in 40,
+// rather than all flipped (its short members, type and query, are flipped in full). `stride`
+// samples the rest: every stride-th byte (1: all).
+void ExpectEveryFlipDetectedAndNamed(EvidenceLedger& l, const std::string& pack, size_t stride) {
+  ASSERT_TRUE(l.Verify(pack).ok());
   Layout lay = LayoutOf(pack);
   const size_t summary_start = lay.start.back();
   const size_t json_start = pack.find(R"({"json":)", summary_start) + 8;
   const size_t text_start = pack.find(R"(,"text":")", summary_start);
-#ifdef NDEBUG
-  const size_t stride = 1;
-#else
-  const size_t stride = 5;  // sanitizer builds: a fifth of the bytes
-#endif
   std::map<std::string, size_t> flips;
   for (size_t i = 0; i < pack.size(); i += stride) {
     // Sample the summary's JSON and text: 1 byte in 40.
@@ -234,7 +285,7 @@ TEST_F(PackTest, EveryFlippedByteIsDetectedAndNamed) {
     size_t line = std::upper_bound(lay.start.begin(), lay.start.end(), i) - lay.start.begin();
     std::string tampered = pack;
     tampered[i] = static_cast<char>(tampered[i] ^ 0x01);
-    PackReport r = l_.Verify(tampered);
+    PackReport r = l.Verify(tampered);
     ASSERT_FALSE(r.ok()) << "byte " << i << " of line " << line << " (" << lay.parts[line - 1]
                          << ") flipped undetected";
     ++flips[lay.parts[line - 1]];
@@ -260,6 +311,148 @@ TEST_F(PackTest, EveryFlippedByteIsDetectedAndNamed) {
     if (!named) break;
   }
   for (const char* part : kPartNames) EXPECT_GT(flips[part], 0u) << part;
+}
+
+TEST_F(PackTest, EveryFlippedByteIsDetectedAndNamed) {
+  // Erase one raw record first, so that the pack also has an erasure.
+  ASSERT_TRUE(ledger::EraseRawRecord(l_.ledger(), {6, "DSR-1 (test)", "dpo@example.com"}).ok());
+  std::string pack = MustExport(PackQuery::ForIdentity(kKey));
+  ASSERT_NE(pack.find(R"("erased_by":)"), std::string::npos);
+#ifdef NDEBUG
+  ExpectEveryFlipDetectedAndNamed(l_, pack, 1);
+#else
+  ExpectEveryFlipDetectedAndNamed(l_, pack, 5);  // sanitizer builds: a fifth of the bytes
+#endif
+}
+
+// The same for a case pack (format version 2), with an erased raw record among the events the
+// case refers to. Its verification is cheaper (no scratch store) but the pack is longer, so only
+// every 3rd byte is flipped (every 31st under the sanitizers); the helper still requires flips
+// in every part.
+TEST_F(PackTest, EveryFlippedByteOfACasePackIsDetectedAndNamed) {
+  uint64_t id = MakeCase();
+  ASSERT_TRUE(ledger::EraseRawRecord(l_.ledger(), {6, "DSR-1 (test)", "dpo@example.com"}).ok());
+  std::string pack = MustExport(PackQuery::ForCase(id));
+  ASSERT_NE(pack.find(R"("erased_by":)"), std::string::npos);
+  ASSERT_EQ(pack.rfind(R"({"events":)", 0), 0u);
+  ASSERT_NE(pack.find(R"("version":2})"), std::string::npos);
+#ifdef NDEBUG
+  ExpectEveryFlipDetectedAndNamed(l_, pack, 3);
+#else
+  ExpectEveryFlipDetectedAndNamed(l_, pack, 31);
+#endif
+}
+
+TEST_F(PackTest, CasePackVerifiesAndCarriesTheStoresExplanation) {
+  uint64_t id = MakeCase();
+  ExportStats st;
+  std::string pack = MustExport(PackQuery::ForCase(id), &st);
+  // The case's 4 events; events 8, 5 and 10 it refers to; the finding's event and its evidence
+  // 4 and 6; the policy event its decisions (and the finding) name.
+  EXPECT_EQ(st.events, 11u);
+  EXPECT_EQ(st.policies, 1u);
+  EXPECT_EQ(pack.rfind(R"({"events":11,"format":"nhitrace-evidence-pack","version":2})", 0), 0u);
+
+  PackReport r = l_.Verify(pack);
+  EXPECT_TRUE(r.ok()) << Problems(r);
+  EXPECT_TRUE(r.summary_checked);
+  EXPECT_EQ(r.version, 2);
+  EXPECT_EQ(r.summary_type, "case");
+  EXPECT_EQ(r.query.case_id, id);
+
+  // The summary is `case explain` of the store, as of the pack's checkpoint.
+  auto x = cases::ExplainCase(l_.store(), id);
+  ASSERT_TRUE(x.ok()) << x.status().ToString();
+  EXPECT_TRUE(x->view_consistent);
+  x->ledger_size = r.checkpoint_size;
+  std::string last = pack.substr(pack.rfind('\n', pack.size() - 2) + 1);
+  last.pop_back();
+  LineParser parser;
+  auto line = parser.Parse(last);
+  ASSERT_TRUE(line.ok()) << line.status().ToString();
+  const auto& summary = std::get<SummaryLine>(*line);
+  EXPECT_EQ(summary.text, cases::ExplanationToText(*x));
+  EXPECT_EQ(summary.json, *json::Canonicalize(cases::ExplanationToJson(*x)));
+  EXPECT_NE(summary.text.find("decided revoke"), std::string::npos) << summary.text;
+
+  // Identity, request and window packs stay version 1.
+  std::string identity = MustExport(PackQuery::ForIdentity(kKey));
+  EXPECT_EQ(identity.substr(identity.find('\n') - 12, 12), R"("version":1})");
+  EXPECT_EQ(l_.Export(PackQuery::ForCase(id + 1)).status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(PackTest, ACasePackMissingAnEventItNeedsIsRefused) {
+  uint64_t id = MakeCase();
+  std::string pack = MustExport(PackQuery::ForCase(id));
+  Layout lay = LayoutOf(pack);
+  // Each event line dropped in turn (the header's count adjusted): every one is needed, by the
+  // fold (the case's own events), as one the case refers to, as the finding's evidence, or (the
+  // finding event) as what makes its evidence needed at all; the policy event by the policy line.
+  size_t events = 0;
+  for (size_t n = 5; n <= lay.parts.size(); ++n) {
+    if (lay.parts[n - 1] != "event") continue;
+    ++events;
+    std::string cut =
+        pack.substr(0, lay.start[n - 1]) + (n < lay.start.size() ? pack.substr(lay.start[n]) : "");
+    cut.replace(cut.find("\"events\":11"), 11, "\"events\":10");
+    PackReport r = l_.Verify(cut);
+    ASSERT_FALSE(r.ok()) << lay.items[n - 1] << " dropped undetected";
+    // The policy event is missed by its policy line; any other by the case summary.
+    const std::string want = lay.items[n - 1] == "seq 0" ? "policy" : "summary";
+    EXPECT_EQ(r.problems.back().part, want) << lay.items[n - 1] << ":\n" << Problems(r);
+  }
+  EXPECT_EQ(events, 11u);
+
+  // Dropping one event the case refers to names it.
+  size_t at = pack.find(R"("seq":10})");
+  ASSERT_NE(at, std::string::npos);
+  size_t from = pack.rfind('\n', at) + 1;
+  std::string cut = pack.substr(0, from) + pack.substr(pack.find('\n', at) + 1);
+  cut.replace(cut.find("\"events\":11"), 11, "\"events\":10");
+  PackReport r = l_.Verify(cut);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.problems.back().part, "summary") << Problems(r);
+  EXPECT_NE(r.problems.back().what.find("refers to event seq 10, which the pack does not hold"),
+            std::string::npos)
+      << Problems(r);
+}
+
+TEST_F(PackTest, VersionsOneAndTwoEachBelongToTheirQueries) {
+  uint64_t id = MakeCase();
+  std::string case_pack = MustExport(PackQuery::ForCase(id));
+  std::string identity_pack = MustExport(PackQuery::ForIdentity(kKey));
+  ASSERT_NE(identity_pack.find(R"("version":1})"), std::string::npos);
+
+  // A case pack that says version 1 is refused: version 1 has no case packs.
+  std::string v1 = case_pack;
+  v1.replace(v1.find(R"("version":2})"), 12, R"("version":1})");
+  PackReport r = l_.Verify(v1);
+  ASSERT_EQ(r.problems.size(), 1u) << Problems(r);
+  EXPECT_EQ(r.problems[0].part, "summary");
+  EXPECT_NE(r.problems[0].what.find("version 1 has no case packs"), std::string::npos);
+  EXPECT_FALSE(r.summary_checked);
+
+  // An identity pack that says version 2: the header is named.
+  std::string v2 = identity_pack;
+  v2.replace(v2.find(R"("version":1})"), 12, R"("version":2})");
+  r = l_.Verify(v2);
+  ASSERT_EQ(r.problems.size(), 1u) << Problems(r);
+  EXPECT_EQ(r.problems[0].ToString(), "line 1: header: a pack for identity " + std::string(kKey) +
+                                          " is format version 1, not 2");
+
+  // A version 1 pack whose summary claims to be a case explanation.
+  std::string typed = identity_pack;
+  typed.replace(typed.rfind(R"("type":"trace"})"), 15, R"("type":"case"})");
+  r = l_.Verify(typed);
+  ASSERT_EQ(r.problems.size(), 1u) << Problems(r);
+  EXPECT_EQ(r.problems[0].what, "type \"case\" is not in pack format version 1");
+
+  // Versions other than 1 and 2 are refused by name.
+  std::string v3 = case_pack;
+  v3.replace(v3.find(R"("version":2})"), 12, R"("version":3})");
+  r = l_.Verify(v3);
+  ASSERT_EQ(r.problems.size(), 1u) << Problems(r);
+  EXPECT_NE(r.problems[0].what.find("version 3 is not supported"), std::string::npos);
 }
 
 TEST_F(PackTest, RemovedReorderedAndForeignLinesAreNamed) {
@@ -335,12 +528,12 @@ TEST_F(PackTest, RemovedReorderedAndForeignLinesAreNamed) {
   EXPECT_EQ(r.problems[0].line, 3u);
 
   // A future format version is refused by name.
-  std::string v2 = pack;
-  v2.replace(v2.find("\"version\":1"), 11, "\"version\":2");
-  r = l_.Verify(v2);
+  std::string v9 = pack;
+  v9.replace(v9.find("\"version\":1"), 11, "\"version\":9");
+  r = l_.Verify(v9);
   ASSERT_EQ(r.problems.size(), 1u) << Problems(r);
   EXPECT_EQ(r.problems[0].part, "header");
-  EXPECT_NE(r.problems[0].what.find("version 2 is not supported"), std::string::npos);
+  EXPECT_NE(r.problems[0].what.find("version 9 is not supported"), std::string::npos);
 
   // Not a pack at all.
   r = l_.Verify("hello\n");

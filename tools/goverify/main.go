@@ -320,8 +320,10 @@ func checkPack(data []byte, trusted string) (string, []string) {
 		add(1, "header", "", "not a pack header: %v", err)
 		return "", problems
 	}
-	if header.Format != "nhitrace-evidence-pack" || *header.Version != 1 {
-		add(1, "header", "", "format %q version %d is not nhitrace-evidence-pack version 1",
+	// Version 2 (case packs) has the same lines as version 1; only the summary differs, which
+	// this verifier does not recompute.
+	if header.Format != "nhitrace-evidence-pack" || (*header.Version != 1 && *header.Version != 2) {
+		add(1, "header", "", "format %q version %d is not nhitrace-evidence-pack version 1 or 2",
 			header.Format, *header.Version)
 		return "", problems
 	}
