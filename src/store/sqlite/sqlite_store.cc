@@ -1403,8 +1403,17 @@ Status SqliteStore::Init(const StoreOptions& options) {
   std::string cache = "PRAGMA cache_size = -" + std::to_string(options.cache_bytes / 1024);
   NHI_RETURN_IF_ERROR(Exec(db_.get(), cache.c_str()));
   // Checkpoint the WAL into the database every 128 MiB of frames rather than every 1,000 pages
-  // (4 MiB): a page written by several commits is then copied once.
-  NHI_RETURN_IF_ERROR(Exec(db_.get(), "PRAGMA wal_autocheckpoint = 32768"));
+  // (SQLite's default): a page written by several commits is then copied once. The pragma counts
+  // pages, so the budget is divided by this file's page size (64 KiB for stores made since
+  // 43777c1, where a fixed 32,768 pages had let the WAL grow to 2 GiB; readers cannot use the
+  // memory mapping for pages still in the WAL and copy them into their caches instead).
+  NHI_ASSIGN_OR_RETURN(Statement ps, Statement::Prepare(db_.get(), "PRAGMA page_size"));
+  NHI_ASSIGN_OR_RETURN(auto psr, ps.Step());
+  int64_t page_bytes = psr == Statement::StepResult::kRow ? ps.ColumnInt(0) : 0;
+  if (page_bytes <= 0) return DataLossError(options.path + ": PRAGMA page_size gave no page size");
+  std::string autocheckpoint =
+      "PRAGMA wal_autocheckpoint = " + std::to_string((int64_t{128} << 20) / page_bytes);
+  NHI_RETURN_IF_ERROR(Exec(db_.get(), autocheckpoint.c_str()));
   NHI_RETURN_IF_ERROR(Exec(db_.get(), "PRAGMA temp_store = MEMORY"));
   if (options.mmap_bytes > 0) {
     std::string mm = "PRAGMA mmap_size = " + std::to_string(options.mmap_bytes);
