@@ -1407,9 +1407,12 @@ Status SqliteStore::Init(const StoreOptions& options) {
   // pages, so the budget is divided by this file's page size (64 KiB for stores made since
   // 43777c1, where a fixed 32,768 pages had let the WAL grow to 2 GiB; readers cannot use the
   // memory mapping for pages still in the WAL and copy them into their caches instead).
-  NHI_ASSIGN_OR_RETURN(Statement ps, Statement::Prepare(db_.get(), "PRAGMA page_size"));
-  NHI_ASSIGN_OR_RETURN(auto psr, ps.Step());
-  int64_t page_bytes = psr == Statement::StepResult::kRow ? ps.ColumnInt(0) : 0;
+  int64_t page_bytes = 0;
+  {  // finalised before anything else runs on this connection
+    NHI_ASSIGN_OR_RETURN(Statement ps, Statement::Prepare(db_.get(), "PRAGMA page_size"));
+    NHI_ASSIGN_OR_RETURN(auto psr, ps.Step());
+    if (psr == Statement::StepResult::kRow) page_bytes = ps.ColumnInt(0);
+  }
   if (page_bytes <= 0) return DataLossError(options.path + ": PRAGMA page_size gave no page size");
   std::string autocheckpoint =
       "PRAGMA wal_autocheckpoint = " + std::to_string((int64_t{128} << 20) / page_bytes);
