@@ -123,6 +123,25 @@ Status SelectTrace(store::Store& store, const PackQuery& query, const correlate:
   return OkStatus();
 }
 
+// Every ledger event of `kind`, in seq order, decoded: fn(row, event) may move the row away; the
+// first error stops the walk. A leaf that does not decode is kDataLoss naming its seq.
+template <typename Fn>
+Status ForEachOfKind(store::Store& store, const char* kind, Fn fn) {
+  store::EventQuery q;
+  q.kind = kind;
+  q.limit = kNoLimit;
+  NHI_ASSIGN_OR_RETURN(std::vector<store::EventRow> rows, store.QueryEvents(q));
+  for (auto& row : rows) {
+    auto d = event::DecodeLeaf(row.leaf);
+    if (!d.ok()) {
+      return DataLossError(SeqName(row.seq) + ": " + d.status().message() +
+                           " (run nhitrace verify)");
+    }
+    NHI_RETURN_IF_ERROR(fn(row, d->event));
+  }
+  return OkStatus();
+}
+
 // The events of a case pack: the case's own events, the events it refers to (links, signals,
 // overridden denials, verification and closure evidence), every finding event of every finding
 // it names, and the evidence those finding events name. CaseSummary (summary.cc) checks that
@@ -132,21 +151,13 @@ Status SelectCase(store::Store& store, const cases::Explanation& x, Selection& s
   cases::CaseReferences refs = cases::ReferencesOf(x.view);
   seqs.insert(refs.events.begin(), refs.events.end());
   if (!refs.findings.empty()) {
-    store::EventQuery q;
-    q.kind = "finding";
-    q.limit = kNoLimit;
-    NHI_ASSIGN_OR_RETURN(std::vector<store::EventRow> rows, store.QueryEvents(q));
-    for (auto& row : rows) {
-      auto d = event::DecodeLeaf(row.leaf);
-      if (!d.ok()) {
-        return DataLossError(SeqName(row.seq) + ": " + d.status().message() +
-                             " (run nhitrace verify)");
-      }
-      std::optional<FindingRecord> f = FindingRecordOf(d->event);
-      if (!f || !refs.findings.count(f->id)) continue;
-      seqs.insert(f->evidence.begin(), f->evidence.end());
-      NHI_RETURN_IF_ERROR(Add(sel, std::move(row)));
-    }
+    NHI_RETURN_IF_ERROR(
+        ForEachOfKind(store, "finding", [&](store::EventRow& row, const event::Event& e) -> Status {
+          std::optional<FindingRecord> f = FindingRecordOf(e);
+          if (!f || !refs.findings.count(f->id)) return OkStatus();
+          seqs.insert(f->evidence.begin(), f->evidence.end());
+          return Add(sel, std::move(row));
+        }));
   }
   for (uint64_t seq : seqs) {
     if (sel.rows.count(seq)) continue;
@@ -171,23 +182,15 @@ Result<std::map<PolicyKey, std::vector<uint64_t>>> SelectPolicies(store::Store& 
     if (s.event.kind != event::Kind::kPolicy && s.event.policy) refs[*s.event.policy];
   }
   if (refs.empty()) return refs;
-  store::EventQuery q;
-  q.kind = "policy";
-  q.limit = kNoLimit;
-  NHI_ASSIGN_OR_RETURN(std::vector<store::EventRow> rows, store.QueryEvents(q));
-  for (auto& row : rows) {
-    auto d = event::DecodeLeaf(row.leaf);
-    if (!d.ok()) {
-      return DataLossError(SeqName(row.seq) + ": " + d.status().message() +
-                           " (run nhitrace verify)");
-    }
-    const auto& p = d->event.policy;
-    if (!p) continue;
-    auto it = refs.find({p->id, p->version});
-    if (it == refs.end()) continue;
-    it->second.push_back(row.seq);
-    NHI_RETURN_IF_ERROR(Add(sel, std::move(row)));
-  }
+  NHI_RETURN_IF_ERROR(
+      ForEachOfKind(store, "policy", [&](store::EventRow& row, const event::Event& e) -> Status {
+        const auto& p = e.policy;
+        if (!p) return OkStatus();
+        auto it = refs.find({p->id, p->version});
+        if (it == refs.end()) return OkStatus();
+        it->second.push_back(row.seq);
+        return Add(sel, std::move(row));
+      }));
   for (auto& [key, seqs] : refs) std::sort(seqs.begin(), seqs.end());
   return refs;
 }

@@ -28,6 +28,16 @@ constexpr char kKey[] = "aws:accesskey:AKIAQ3EGUXPL7EXAMPLE";
 
 // The example ledger plus the policy it names, ingested three lines per batch (so there are
 // several checkpoints), then an unrelated identity's events after it.
+// The pack's last line, its summary, parsed.
+Result<SummaryLine> LastSummary(const std::string& pack) {
+  std::string last = pack.substr(pack.rfind('\n', pack.size() - 2) + 1);
+  last.pop_back();
+  LineParser parser;
+  NHI_ASSIGN_OR_RETURN(PackLine line, parser.Parse(last));
+  if (!std::holds_alternative<SummaryLine>(line)) return InvalidArgumentError("not a summary");
+  return std::get<SummaryLine>(std::move(line));
+}
+
 class PackTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -131,12 +141,9 @@ TEST_F(PackTest, IdentityPackVerifiesAndCarriesTheStoresTrace) {
   // The summary is the store's own trace, text and JSON.
   auto trace = correlate::BuildTrace(l_.store(), correlate::TraceQuery{"", kKey, std::nullopt});
   ASSERT_TRUE(trace.ok());
-  std::string last = pack.substr(pack.rfind('\n', pack.size() - 2) + 1);
-  last.pop_back();
-  LineParser parser;
-  auto line = parser.Parse(last);
-  ASSERT_TRUE(line.ok()) << line.status().ToString();
-  const auto& summary = std::get<SummaryLine>(*line);
+  Result<SummaryLine> parsed = LastSummary(pack);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  const SummaryLine& summary = *parsed;
   EXPECT_EQ(summary.text, correlate::TraceToText(*trace));
   EXPECT_EQ(summary.json, *json::Canonicalize(correlate::TraceToJson(*trace)));
   EXPECT_NE(summary.text.find("REQUEST SEC-4711"), std::string::npos);
@@ -365,12 +372,9 @@ TEST_F(PackTest, CasePackVerifiesAndCarriesTheStoresExplanation) {
   ASSERT_TRUE(x.ok()) << x.status().ToString();
   EXPECT_TRUE(x->view_consistent);
   x->ledger_size = r.checkpoint_size;
-  std::string last = pack.substr(pack.rfind('\n', pack.size() - 2) + 1);
-  last.pop_back();
-  LineParser parser;
-  auto line = parser.Parse(last);
-  ASSERT_TRUE(line.ok()) << line.status().ToString();
-  const auto& summary = std::get<SummaryLine>(*line);
+  Result<SummaryLine> parsed = LastSummary(pack);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  const SummaryLine& summary = *parsed;
   EXPECT_EQ(summary.text, cases::ExplanationToText(*x));
   EXPECT_EQ(summary.json, *json::Canonicalize(cases::ExplanationToJson(*x)));
   EXPECT_NE(summary.text.find("decided revoke"), std::string::npos) << summary.text;
