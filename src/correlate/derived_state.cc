@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include "correlate/action_row.h"
 #include "event/codec.h"
 
 namespace nhitrace::correlate {
@@ -158,7 +159,7 @@ DerivedState::KeyDelta& DerivedState::Touch(const std::string& key, int64_t time
   return d;
 }
 
-Status DerivedState::OnAppend(store::WriteTxn&, uint64_t seq, const event::Event& e) {
+Status DerivedState::OnAppend(store::WriteTxn& txn, uint64_t seq, const event::Event& e) {
   // Findings and cases name identities and chains; they are not evidence about them.
   if (event::IsOwnRecord(e.kind)) return OkStatus();
   if (!e.identity.empty()) {
@@ -168,6 +169,7 @@ Status DerivedState::OnAppend(store::WriteTxn&, uint64_t seq, const event::Event
       ++d.actions;
       d.first_action = std::min(d.first_action, e.time_ns);
       d.last_action = std::max(d.last_action, e.time_ns);
+      NHI_RETURN_IF_ERROR(txn.PutAction(ActionRowOf(seq, e)));
     }
     if (e.kind == event::Kind::kProvision || (IsLifecycle(e.kind) && e.correlation_key.empty())) {
       d.lifecycle = true;

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "base/time.h"
+#include "correlate/action_row.h"
 #include "correlate/derived_state.h"
 #include "correlate/identity_facts.h"
 #include "correlate/scope.h"
@@ -48,6 +49,17 @@ const GrantChain* Latest(const std::vector<const GrantChain*>& gs) {
   return best;
 }
 
+// Whether an exception at `time_ns` could be among the earliest kMaxExceptions that `s` keeps
+// (when not, it is counted without its event being decoded).
+bool MayKeep(const ActionSummary& s, int64_t time_ns) {
+  if (s.exceptions.size() < kMaxExceptions) return true;
+  for (const AttributedAction& x : s.exceptions) {
+    if (x.action.event.time_ns >= time_ns) return true;
+  }
+  return false;
+}
+
+// REQUIRES: a kept exception (verdict other than kCovered, and MayKeep) is decoded in full.
 void Count(ActionSummary& s, AttributedAction a) {
   ++s.count;
   int64_t t = a.action.event.time_ns;
@@ -75,6 +87,10 @@ void Count(ActionSummary& s, AttributedAction a) {
       break;
   }
   // Keep the earliest kMaxExceptions (by time, then source), whatever order they come in.
+  if (!MayKeep(s, a.action.event.time_ns)) {
+    ++s.exceptions_omitted;
+    return;
+  }
   s.exceptions.push_back(std::move(a));
   if (s.exceptions.size() > kMaxExceptions) {
     std::sort(s.exceptions.begin(), s.exceptions.end(),
@@ -181,69 +197,6 @@ Result<std::optional<IdentityInfo>> LoadIdentity(store::Store& store, const std:
 
 namespace {
 
-// What Attribute and Count read of an action: seq, kind, time, identity and source from the
-// row's columns (derived from the leaf and re-derived by `nhitrace verify`), scope and delegation
-// from the leaf; everything else is left empty. Decoding the whole leaf (DecodeEventRow: every
-// field validated, the bytes re-encoded and compared) costs several times more, and a trace of a
-// busy identity reads every one of its actions; the actions a trace prints are decoded in full.
-Result<ChainEvent> DecodeForAttribution(simdjson::dom::parser& parser, const store::EventRow& row) {
-  using simdjson::dom::element;
-  using simdjson::dom::element_type;
-  ChainEvent ce;
-  ce.seq = row.seq;
-  ce.event.kind = event::Kind::kAction;
-  ce.event.time_ns = row.time_ns;
-  ce.event.identity = row.identity_key;
-  ce.event.source_system = row.source_system;
-  ce.event.source_event_id = row.source_event_id;
-  auto bad = [&](const char* what) {
-    return DataLossError("event " + std::to_string(row.seq) + ": leaf: " + what);
-  };
-  element root, ev;
-  if (json::ParseJson(parser, row.leaf, &root) != simdjson::SUCCESS) return bad("not JSON");
-  if (root["event"].get(ev) != simdjson::SUCCESS || ev.type() != element_type::OBJECT) {
-    return bad("no event object");
-  }
-  auto strings = [&](element list, std::vector<std::string>* out) -> bool {
-    if (list.type() != element_type::ARRAY) return false;
-    for (element item : json::ArrayOf(list)) {
-      std::string_view v;
-      if (item.get_string().get(v) != simdjson::SUCCESS) return false;
-      out->emplace_back(v);
-    }
-    return true;
-  };
-  element scope;
-  if (ev["scope"].get(scope) == simdjson::SUCCESS) {
-    if (scope.type() != element_type::OBJECT) return bad("scope");
-    event::Scope sc;
-    element list;
-    if (scope["resources"].get(list) == simdjson::SUCCESS && !strings(list, &sc.resources)) {
-      return bad("scope.resources");
-    }
-    if (scope["permissions"].get(list) == simdjson::SUCCESS && !strings(list, &sc.permissions)) {
-      return bad("scope.permissions");
-    }
-    ce.event.scope = std::move(sc);
-  }
-  element delegation;
-  if (ev["delegation"].get(delegation) == simdjson::SUCCESS) {
-    if (delegation.type() != element_type::OBJECT) return bad("delegation");
-    event::Delegation d;
-    for (auto [name, field] :
-         {std::pair{"agent_instance", &d.agent_instance}, std::pair{"tool_call", &d.tool_call},
-          std::pair{"sponsor", &d.sponsor}, std::pair{"credential", &d.credential}}) {
-      element v;
-      if (delegation[name].get(v) != simdjson::SUCCESS) continue;
-      std::string_view text;
-      if (v.get_string().get(text) != simdjson::SUCCESS) return bad("delegation");
-      *field = std::string(text);
-    }
-    ce.event.delegation = std::move(d);
-  }
-  return ce;
-}
-
 // Loads every grant of the identity's keys and every action of them, and attributes the
 // actions. `only` (may be empty) restricts the returned grants to one correlation key.
 Status TraceIdentity(store::Store& store, const IdentityInfo& identity, const std::string& only,
@@ -272,27 +225,29 @@ Status TraceIdentity(store::Store& store, const IdentityInfo& identity, const st
       out->grants.push_back(std::move(gt));
     }
   }
-  simdjson::dom::parser parser;  // reused for every action
+  // The actions table has what attribution reads (no leaf is decoded for it); an exception that
+  // may be listed, which shows the whole event, is decoded in full.
+  ActionReader reader;
   for (const auto& k : identity.keys) {
-    store::EventQuery q;
-    q.identity_key = k.row.key;
-    q.kind = "action";
-    q.limit = SIZE_MAX >> 1;
-    NHI_ASSIGN_OR_RETURN(std::vector<store::EventRow> rows, store.QueryEvents(q));
-    for (const auto& row : rows) {
-      NHI_ASSIGN_OR_RETURN(ChainEvent ce, DecodeForAttribution(parser, row));
-      AttributedAction a = Attribute(std::move(ce), grants);
-      if (a.verdict != Verdict::kCovered) {
-        // It may be listed among the exceptions, which show the whole event: decode all of it.
-        NHI_ASSIGN_OR_RETURN(a.action, DecodeEventRow(row));
-      }
-      if (a.verdict == Verdict::kNoGrant) {
-        if (only.empty()) Count(out->unattributed, std::move(a));
-        continue;
-      }
-      auto it = index.find(a.grant);
-      if (it != index.end()) Count(out->grants[it->second].actions, std::move(a));
-    }
+    NHI_RETURN_IF_ERROR(store.ScanActionsOfIdentity(
+        k.row.key, std::nullopt, std::nullopt, [&](const store::ActionRow& row) -> Status {
+          NHI_ASSIGN_OR_RETURN(ChainEvent ce, reader.Read(row));
+          AttributedAction a = Attribute(std::move(ce), grants);
+          ActionSummary* s = nullptr;
+          if (a.verdict == Verdict::kNoGrant) {
+            if (only.empty()) s = &out->unattributed;
+          } else if (auto it = index.find(a.grant); it != index.end()) {
+            s = &out->grants[it->second].actions;
+          }
+          if (s == nullptr) return OkStatus();
+          if (a.verdict != Verdict::kCovered && MayKeep(*s, row.time_ns)) {
+            NHI_ASSIGN_OR_RETURN(auto ev, store.GetEvent(row.seq));
+            if (!ev) return DataLossError("action " + std::to_string(row.seq) + " is missing");
+            NHI_ASSIGN_OR_RETURN(a.action, DecodeEventRow(*ev));
+          }
+          Count(*s, std::move(a));
+          return OkStatus();
+        }));
   }
   return OkStatus();
 }
@@ -543,21 +498,15 @@ Status ForEachAttributedAction(
   }
   std::vector<const GrantChain*> grants;
   for (const auto& [ck, chain] : chains) grants.push_back(&chain);
-  simdjson::dom::parser parser;
+  ActionReader reader;
   for (const auto& k : identity.keys) {
-    store::EventQuery q;
-    q.identity_key = k.row.key;
-    q.kind = "action";
-    q.from_ns = from_ns;
-    q.to_ns = to_ns;
-    q.limit = SIZE_MAX >> 1;
-    NHI_ASSIGN_OR_RETURN(std::vector<store::EventRow> rows, store.QueryEvents(q));
-    for (const auto& row : rows) {
-      NHI_ASSIGN_OR_RETURN(ChainEvent ce, DecodeForAttribution(parser, row));
-      AttributedAction a = Attribute(std::move(ce), grants);
-      auto it = chains.find(a.grant);
-      NHI_RETURN_IF_ERROR(fn(a, it == chains.end() ? nullptr : &it->second));
-    }
+    NHI_RETURN_IF_ERROR(store.ScanActionsOfIdentity(
+        k.row.key, from_ns, to_ns, [&](const store::ActionRow& row) -> Status {
+          NHI_ASSIGN_OR_RETURN(ChainEvent ce, reader.Read(row));
+          AttributedAction a = Attribute(std::move(ce), grants);
+          auto it = chains.find(a.grant);
+          return fn(a, it == chains.end() ? nullptr : &it->second);
+        }));
   }
   return OkStatus();
 }

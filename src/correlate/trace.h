@@ -101,9 +101,9 @@ Result<Trace> BuildTrace(store::Store& store, const TraceQuery& query);
 Result<std::optional<IdentityInfo>> LoadIdentity(store::Store& store, const std::string& key);
 
 // Attributes every action of `identity`'s keys with from_ns <= time < to_ns (nullopt: no bound)
-// to the grants of its keys exactly as BuildTrace does, and calls `fn` with each (decoded for
-// attribution only: identity, time, scope, delegation) and the chain it was judged against (null
-// for kNoGrant), key by key, each key's actions by time, until `fn` returns non-OK.
+// to the grants of its keys exactly as BuildTrace does, and calls `fn` with each (read from the
+// actions table, as ActionReader reads it: no leaf is decoded) and the chain it was judged
+// against (null for kNoGrant), key by key, each key's actions by time, until `fn` returns non-OK.
 Status ForEachAttributedAction(
     store::Store& store, const IdentityInfo& identity, std::optional<int64_t> from_ns,
     std::optional<int64_t> to_ns,

@@ -471,6 +471,13 @@ void MaybeString(json::JsonWriter& w, std::string_view key, const std::string& v
   if (!v.empty()) w.Key(key).String(v);
 }
 
+void WriteScope(json::JsonWriter& w, const Scope& scope) {
+  w.BeginObject();
+  if (!scope.permissions.empty()) WriteStrings(w, "permissions", scope.permissions);
+  if (!scope.resources.empty()) WriteStrings(w, "resources", scope.resources);
+  w.EndObject();
+}
+
 void Encode(json::JsonWriter& w, const Event& e) {
   w.BeginObject();
   if (e.actor) {
@@ -509,10 +516,8 @@ void Encode(json::JsonWriter& w, const Event& e) {
   }
   MaybeString(w, "rationale", e.rationale);
   if (e.scope) {
-    w.Key("scope").BeginObject();
-    if (!e.scope->permissions.empty()) WriteStrings(w, "permissions", e.scope->permissions);
-    if (!e.scope->resources.empty()) WriteStrings(w, "resources", e.scope->resources);
-    w.EndObject();
+    w.Key("scope");
+    WriteScope(w, *e.scope);
   }
   w.Key("source").BeginObject();
   w.Key("event_id").String(e.source_event_id);
@@ -555,6 +560,12 @@ Result<NativeRecord> DecodeNative(const simdjson::dom::element& root) {
 std::string EncodeContent(const Event& e) {
   json::JsonWriter w = json::JsonWriter::Canonical();
   Encode(w, e);
+  return w.Take();
+}
+
+std::string EncodeScope(const Scope& scope) {
+  json::JsonWriter w = json::JsonWriter::Canonical();
+  WriteScope(w, scope);
   return w.Take();
 }
 

@@ -46,6 +46,9 @@ Result<NativeRecord> DecodeNative(const simdjson::dom::element& root);
 // The canonical JSON of the event content (the "event" member of a leaf).
 std::string EncodeContent(const Event& e);
 
+// The canonical JSON of a scope, exactly as the "scope" member of the content holds it.
+std::string EncodeScope(const Scope& scope);
+
 // SHA-256 over what makes two records "the same record": the content and the embedded raw
 // member. Used to tell an idempotent re-ingest (same hash) from a conflicting one.
 std::string ContentHash(std::string_view content, std::string_view raw_member);

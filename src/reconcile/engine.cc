@@ -264,15 +264,13 @@ Result<PassStats> Engine::RunFull(std::optional<int64_t> as_of_opt,
   all.limit = SIZE_MAX >> 1;
   NHI_ASSIGN_OR_RETURN(auto canonicals, store.ListCanonicalKeys(all));
   for (auto& c : canonicals) units.insert("group:" + c);
-  std::vector<std::string> loose;  // grants whose credential is no known identity
-  NHI_RETURN_IF_ERROR(store.ScanGrants([&](const store::GrantRow& g) {
-    loose.push_back(g.correlation_key);
+  // Every grant's unit: its credential's group (already in), or the grant itself when its
+  // credential is no known identity.
+  NHI_RETURN_IF_ERROR(store.ScanGrants([&](const store::GrantRow& g) -> Status {
+    NHI_ASSIGN_OR_RETURN(std::string u, UnitOfGrant(store, g));
+    units.insert(std::move(u));
     return OkStatus();
   }));
-  for (const auto& ck : loose) {
-    NHI_ASSIGN_OR_RETURN(std::string u, UnitOfGrant(store, ck));
-    units.insert(std::move(u));
-  }
   std::vector<store::DecisionRow> decisions;
   NHI_RETURN_IF_ERROR(store.ScanDecisions([&](const store::DecisionRow& d) {
     decisions.push_back(d);

@@ -4,6 +4,7 @@
 #include <map>
 #include <set>
 
+#include "correlate/action_row.h"
 #include "correlate/derived_state.h"
 #include "correlate/identity_facts.h"
 #include "correlate/trace.h"
@@ -17,27 +18,6 @@ namespace {
 constexpr std::string_view kGroup = "group:", kGrant = "grant:", kApprover = "approver:";
 
 bool StartsWith(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
-
-// The grant of a stored row, with the events its stages name and its decisions.
-Result<GrantView> LoadGrant(store::Store& store, const store::GrantRow& row) {
-  GrantView g;
-  NHI_ASSIGN_OR_RETURN(g.chain, internal::ChainFromRow(row));
-  const correlate::GrantChain& c = g.chain;
-  for (const auto* list :
-       {&c.requested, &c.approved, &c.denied, &c.provisioned, &c.provision_failed, &c.rotated,
-        &c.revoked, &c.expired, &c.reconciled, &c.other}) {
-    for (uint64_t seq : *list) {
-      NHI_ASSIGN_OR_RETURN(auto ev, store.GetEvent(seq));
-      if (!ev) return DataLossError("event " + std::to_string(seq) + " of a chain is missing");
-      NHI_ASSIGN_OR_RETURN(correlate::ChainEvent ce, correlate::DecodeEventRow(*ev));
-      g.events.emplace(seq, std::move(ce));
-    }
-  }
-  store::DecisionQuery q;
-  q.correlation_key = row.correlation_key;
-  NHI_ASSIGN_OR_RETURN(g.decisions, store.ListDecisions(q));
-  return g;
-}
 
 // The rules that run, with their settings.
 struct Active {
@@ -97,7 +77,7 @@ class Evaluation {
     view_.kind = UnitView::Kind::kGrant;
     result_.unit = std::string(kGrant) + ck;
     if (row) {
-      NHI_ASSIGN_OR_RETURN(GrantView g, LoadGrant(store_, *row));
+      NHI_ASSIGN_OR_RETURN(GrantView g, LoadGrant(*row));
       view_.grants.push_back(std::move(g));
     } else {
       GrantView g;
@@ -137,12 +117,30 @@ class Evaluation {
     id.owner = facts.get(correlate::IdentityFacts::kOwner).value;
     id.sponsor = facts.get(correlate::IdentityFacts::kSponsor).value;
 
+    // The events of every key but its actions, decoded once: the rules read them, and so do
+    // the key's grants (LoadGrant), whose chains mostly consist of them.
+    auto seen = [&id](EvidenceRef ref) {
+      if (!id.first_event || ref < *id.first_event) id.first_event = ref;
+    };
+    known_.clear();
+    for (KeyView& kv : id.keys) {
+      NHI_RETURN_IF_ERROR(
+          store_.ScanEventsOfIdentity(kv.row.key, [&](const store::EventRow& row) -> Status {
+            NHI_ASSIGN_OR_RETURN(event::DecodedLeaf d, Decode(row.leaf));
+            seen(EvidenceRef{d.event.time_ns, row.seq});
+            kv.events.push_back(correlate::ChainEvent{row.seq, std::move(d.event)});
+            return OkStatus();
+          }));
+      std::sort(kv.events.begin(), kv.events.end(), correlate::ChronologicalLess);
+      for (const correlate::ChainEvent& ce : kv.events) known_.emplace(ce.seq, &ce);
+    }
+
     // Grants of every key, and the decisions naming the keys.
     std::set<uint64_t> decision_seqs;
     for (const std::string& k : keys) {
       NHI_ASSIGN_OR_RETURN(auto grant_rows, store_.ListGrantsForKey(k));
       for (const auto& gr : grant_rows) {
-        NHI_ASSIGN_OR_RETURN(GrantView g, LoadGrant(store_, gr));
+        NHI_ASSIGN_OR_RETURN(GrantView g, LoadGrant(gr));
         view_.grants.push_back(std::move(g));
       }
       store::DecisionQuery q;
@@ -162,10 +160,11 @@ class Evaluation {
     for (const GrantView& g : view_.grants) {
       result_.subjects.push_back({SubjectType::kGrant, g.chain.correlation_key});
     }
+    known_.clear();
     view_.identity = std::move(id);
 
-    // Every event of every key: actions are attributed and handed to the rules as they stream
-    // by (an identity may have millions); the others are kept.
+    // Every action of every key, read from the actions table (no leaf is decoded), attributed
+    // and handed to the rules as they stream by (an identity may have millions).
     std::vector<const correlate::GrantChain*> chains;
     std::map<std::string, const GrantView*, std::less<>> by_ck;
     for (const GrantView& g : view_.grants) {
@@ -178,45 +177,70 @@ class Evaluation {
     }
     IdentityView& idv = *view_.identity;
     for (KeyView& kv : idv.keys) {
-      NHI_RETURN_IF_ERROR(
-          store_.ScanEventsOfIdentity(kv.row.key, [&](const store::EventRow& row) -> Status {
-            // Stored leaves were checked when appended (and by `verify`): decode without
-            // re-encoding each one, with one parser for the whole scan.
-            NHI_ASSIGN_OR_RETURN(event::DecodedLeaf d,
-                                 event::DecodeLeaf(row.leaf, parser_, /*check_canonical=*/false));
-            correlate::ChainEvent ce{row.seq, std::move(d.event)};
-            EvidenceRef ref{ce.event.time_ns, ce.seq};
+      NHI_RETURN_IF_ERROR(store_.ScanActionsOfIdentity(
+          kv.row.key, std::nullopt, std::nullopt, [&](const store::ActionRow& row) -> Status {
+            const EvidenceRef ref{row.time_ns, row.seq};
             if (!idv.first_event || ref < *idv.first_event) idv.first_event = ref;
-            if (ce.event.kind != event::Kind::kAction) {
-              kv.events.push_back(std::move(ce));
-              return OkStatus();
-            }
             ++result_.actions;
             ++idv.actions;
             if (!idv.last_action || *idv.last_action < ref) idv.last_action = ref;
             if (action_rules.empty()) return OkStatus();
+            NHI_ASSIGN_OR_RETURN(correlate::ChainEvent ce, actions_.Read(row));
             correlate::AttributedAction aa = correlate::Attribute(std::move(ce), chains);
             ActionVerdict v;
             v.action = &aa.action;
             v.verdict = aa.verdict;
             auto it = by_ck.find(aa.grant);
             v.grant = it == by_ck.end() ? nullptr : it->second;
-            v.failed = aa.action.event.outcome && aa.action.event.outcome->result == "failure";
+            v.failed = row.failed;
             v.uncovered = &aa.uncovered;
             for (Active* a : action_rules) {
               a->rule->OnAction(RuleContext{policy_, *a->settings, as_of_}, view_, v, &a->sink);
             }
             return OkStatus();
           }));
-      std::sort(kv.events.begin(), kv.events.end(), correlate::ChronologicalLess);
     }
     return OkStatus();
+  }
+
+  // The grant of a stored row, with the events its stages name and its decisions. Events
+  // already decoded for this unit (known_) are copied, not read again.
+  Result<GrantView> LoadGrant(const store::GrantRow& row) {
+    GrantView g;
+    NHI_ASSIGN_OR_RETURN(g.chain, internal::ChainFromRow(row));
+    const correlate::GrantChain& c = g.chain;
+    for (const auto* list :
+         {&c.requested, &c.approved, &c.denied, &c.provisioned, &c.provision_failed, &c.rotated,
+          &c.revoked, &c.expired, &c.reconciled, &c.other}) {
+      for (uint64_t seq : *list) {
+        if (auto it = known_.find(seq); it != known_.end()) {
+          g.events.emplace(seq, *it->second);
+          continue;
+        }
+        NHI_ASSIGN_OR_RETURN(auto ev, store_.GetEvent(seq));
+        if (!ev) return DataLossError("event " + std::to_string(seq) + " of a chain is missing");
+        NHI_ASSIGN_OR_RETURN(event::DecodedLeaf d, Decode(ev->leaf));
+        g.events.emplace(seq, correlate::ChainEvent{seq, std::move(d.event)});
+      }
+    }
+    store::DecisionQuery q;
+    q.correlation_key = row.correlation_key;
+    NHI_ASSIGN_OR_RETURN(g.decisions, store_.ListDecisions(q));
+    return g;
+  }
+
+  // Stored leaves were checked when appended (and by `verify`): decode without re-encoding each
+  // one, with one parser for the whole evaluation.
+  Result<event::DecodedLeaf> Decode(std::string_view leaf) {
+    return event::DecodeLeaf(leaf, parser_, /*check_canonical=*/false);
   }
 
   store::Store& store_;
   const policy::Policy& policy_;
   int64_t as_of_;
   simdjson::dom::parser parser_;
+  correlate::ActionReader actions_;
+  std::map<uint64_t, const correlate::ChainEvent*> known_;  // the unit's decoded events (Group)
   std::vector<Active> active_;
   UnitView view_;
   UnitResult result_;
@@ -231,11 +255,16 @@ Result<std::string> UnitOfKey(store::Store& store, const std::string& key) {
 
 Result<std::string> UnitOfGrant(store::Store& store, const std::string& correlation_key) {
   NHI_ASSIGN_OR_RETURN(auto row, store.GetGrant(correlation_key));
-  if (row && !row->identity_key.empty()) {
-    NHI_ASSIGN_OR_RETURN(auto key, store.GetIdentityKey(row->identity_key));
+  if (row) return UnitOfGrant(store, *row);
+  return std::string(kGrant) + correlation_key;
+}
+
+Result<std::string> UnitOfGrant(store::Store& store, const store::GrantRow& row) {
+  if (!row.identity_key.empty()) {
+    NHI_ASSIGN_OR_RETURN(auto key, store.GetIdentityKey(row.identity_key));
     if (key) return std::string(kGroup) + key->canonical;
   }
-  return std::string(kGrant) + correlation_key;
+  return std::string(kGrant) + row.correlation_key;
 }
 
 Result<UnitResult> EvaluateUnit(store::Store& store, const policy::Policy& policy,

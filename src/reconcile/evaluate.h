@@ -39,6 +39,8 @@ struct UnitResult {
 Result<std::string> UnitOfKey(store::Store& store, const std::string& key);
 // The unit a grant belongs to: its credential's group, or "grant:<correlation key>".
 Result<std::string> UnitOfGrant(store::Store& store, const std::string& correlation_key);
+// The same for a grant row at hand.
+Result<std::string> UnitOfGrant(store::Store& store, const store::GrantRow& row);
 
 // Evaluates `unit` under `policy` at `as_of`. Only enabled rules run; `only_rule` (may be null)
 // restricts to one rule (replay).

@@ -136,6 +136,20 @@ struct GrantRow {
   friend bool operator==(const GrantRow&, const GrantRow&) = default;
 };
 
+// One action event with an identity, and what attributing it to a grant reads of it
+// (correlate::Attribute): kept so that reconciliation, traces and reports go through actions
+// without decoding their leaves. Derived from the leaf when the action is appended (DerivedState).
+struct ActionRow {
+  std::string identity_key;
+  int64_t time_ns = 0;
+  uint64_t seq = 0;
+  bool failed = false;     // outcome.result is "failure"
+  bool delegated = false;  // the event has a delegation
+  std::string credential;  // delegation.credential; empty = NULL
+  std::string scope;       // the event's scope, canonical JSON as in the leaf; empty = NULL (none)
+  friend bool operator==(const ActionRow&, const ActionRow&) = default;
+};
+
 // A filter over events; empty fields do not filter. Results are ordered by source time, then seq.
 struct EventQuery {
   std::string correlation_key;
@@ -344,6 +358,7 @@ class WriteTxn {
   virtual Status Recanonicalize(std::string_view from, std::string_view to) = 0;
   virtual Status PutIdentityLink(const IdentityLinkRow& row) = 0;  // ignored when present
   virtual Status PutGrant(const GrantRow& row) = 0;                // insert or replace
+  virtual Status PutAction(const ActionRow& row) = 0;              // ignored when present
   // Deletes all derived state (before a rebuild).
   virtual Status ClearDerived() = 0;
   // Node hashes as of this transaction (level 0 = leaf hashes of events).
@@ -467,6 +482,13 @@ class Store {
   virtual Status ScanIdentityKeys(const std::function<Status(const IdentityKeyRow&)>& fn) = 0;
   virtual Status ScanIdentityLinks(const std::function<Status(const IdentityLinkRow&)>& fn) = 0;
   virtual Status ScanGrants(const std::function<Status(const GrantRow&)>& fn) = 0;
+  // Ordered by identity key, time and seq.
+  virtual Status ScanActions(const std::function<Status(const ActionRow&)>& fn) = 0;
+  // The actions of one identity key with from_ns <= time_ns < to_ns (nullopt: no bound), by
+  // time, then seq, until `fn` returns non-OK (streamed: the row object is reused).
+  virtual Status ScanActionsOfIdentity(std::string_view identity_key,
+                                       std::optional<int64_t> from_ns, std::optional<int64_t> to_ns,
+                                       const std::function<Status(const ActionRow&)>& fn) = 0;
   virtual Result<uint64_t> QuarantineCount() = 0;
 
   // Cases (derived; see cases/projection.h). Reads see the open write transaction's writes.
@@ -509,8 +531,9 @@ class Store {
   // REQUIRES: no write transaction begins while the scope is open.
   virtual Result<std::unique_ptr<ReadScope>> BeginRead() = 0;
 
-  // Calls `fn` for each event whose identity column is `identity_key`, ordered by kind, time and
-  // seq, until it returns non-OK (streamed: any number of events in bounded memory). The rows
+  // Calls `fn` for each event whose identity column is `identity_key`, except actions (which
+  // ScanActionsOfIdentity reads), ordered by kind, time and seq, until it returns non-OK
+  // (streamed: any number of events in bounded memory). The rows
   // carry seq, leaf, kind, time_ns, source_system, source_event_id, correlation_key,
   // identity_key and actor_id; not the hashes, tree nodes or raw id.
   virtual Status ScanEventsOfIdentity(std::string_view identity_key,

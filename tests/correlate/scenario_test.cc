@@ -141,6 +141,17 @@ class ScenarioRun {
                       return OkStatus();
                     })
                     .ok());
+    std::set<std::string> actions;  // by name: the stored order follows seq on equal times
+    EXPECT_TRUE(store()
+                    .ScanActions([&](const store::ActionRow& a) {
+                      actions.insert("action " + a.identity_key + " " + std::to_string(a.time_ns) +
+                                     " " + Name(a.seq) + " failed " + std::to_string(a.failed) +
+                                     " delegated " + std::to_string(a.delegated) + " " +
+                                     a.credential + " " + a.scope);
+                      return OkStatus();
+                    })
+                    .ok());
+    for (const auto& a : actions) out << a << "\n";
     return out.str();
   }
 
@@ -169,6 +180,13 @@ class ScenarioRun {
                           << g.start_ns << "|" << g.end_ns << "|"
                           << (g.first_use_seq ? static_cast<int64_t>(*g.first_use_seq) : -1) << "|"
                           << g.issue_count << "|" << g.doc << "\n";
+                      return OkStatus();
+                    })
+                    .ok());
+    EXPECT_TRUE(store()
+                    .ScanActions([&](const store::ActionRow& a) {
+                      out << a.identity_key << "|" << a.time_ns << "|" << a.seq << "|" << a.failed
+                          << "|" << a.delegated << "|" << a.credential << "|" << a.scope << "\n";
                       return OkStatus();
                     })
                     .ok());

@@ -11,7 +11,9 @@ constexpr char kFindingColumns[] =
     "id, rule_id, rule_version, subject_type, subject, status, severity, policy_version, "
     "policy_hash, identity_key, correlation_key, first_seen_ns, last_seen_ns, evidence_count, "
     "horizon, as_of_ns, revision, seq, opened_ns, updated_ns, doc";
-// What ScanEventsOfIdentity reads: not the hashes, the tree nodes or the raw id.
+// What ScanEventsOfIdentity reads: not the hashes, the tree nodes or the raw id. It reads every
+// kind but actions as `kind > 'action'`, one range of events_by_identity: "action" sorts before
+// every other kind name (tests/store/sqlite_store_test.cc checks it).
 constexpr char kScanColumns[] =
     "SELECT seq, leaf, kind, time_ns, source_system, source_event_id, correlation_key, "
     "identity_key, actor_id";
@@ -106,7 +108,8 @@ Status ReconcileTables::Prepare(sqlite3* db) {
       {&delete_schedule_, "DELETE FROM reconcile_schedule WHERE unit = ?1"},
       {&scan_identity_events_,
        std::string(kScanColumns) +
-           " FROM events WHERE identity_key = ?1 ORDER BY kind, time_ns, seq"},
+           " FROM events WHERE identity_key = ?1 AND kind > 'action' ORDER BY kind, time_ns, "
+           "seq"},
       {&get_policy_, std::string("SELECT ") + kPolicyColumns + " FROM policies WHERE version = ?1"},
       {&latest_policy_,
        std::string("SELECT ") + kPolicyColumns + " FROM policies ORDER BY version DESC LIMIT 1"},
@@ -214,8 +217,8 @@ Status ReconcileTables::ScanEventsOfIdentity(
   if (scan_busy_) {
     NHI_ASSIGN_OR_RETURN(
         own, Statement::Prepare(db_, std::string(kScanColumns) +
-                                         " FROM events WHERE identity_key = ?1 ORDER BY kind, "
-                                         "time_ns, seq"));
+                                         " FROM events WHERE identity_key = ?1 AND kind > "
+                                         "'action' ORDER BY kind, time_ns, seq"));
     s = &own;
   }
   bool was_busy = scan_busy_;

@@ -300,6 +300,32 @@ CREATE TABLE case_attachment_blobs (
   stored_ns INTEGER NOT NULL
 );
 )sql"},
+    {6, "derived state: what attributing each action to a grant reads, by identity", R"sql(
+-- One row per action event with an identity (store::ActionRow): what correlate::Attribute reads
+-- of it, clustered by identity and time so that reconciliation, traces and reports scan an
+-- identity's actions in order without decoding leaves. Derived (DerivedState, `nhitrace
+-- rebuild`). flags: 1 = outcome.result is "failure", 2 = the event has a delegation. scope is
+-- the event's scope object as it appears in the leaf (canonical JSON), NULL when it has none.
+CREATE TABLE actions (
+  identity_key TEXT NOT NULL,
+  time_ns      INTEGER NOT NULL,
+  seq          INTEGER NOT NULL,
+  flags        INTEGER NOT NULL,
+  credential   TEXT,
+  scope        TEXT,
+  PRIMARY KEY (identity_key, time_ns, seq)
+) WITHOUT ROWID;
+
+-- Stores made before this migration: the same rows, read from the leaves.
+INSERT INTO actions(identity_key, time_ns, seq, flags, credential, scope)
+SELECT identity_key, time_ns, seq,
+       (CASE WHEN json_extract(l, '$.event.outcome.result') = 'failure' THEN 1 ELSE 0 END) |
+       (CASE WHEN json_type(l, '$.event.delegation') IS NULL THEN 0 ELSE 2 END),
+       NULLIF(json_extract(l, '$.event.delegation.credential'), ''),
+       json_extract(l, '$.event.scope')
+FROM (SELECT identity_key, time_ns, seq, CAST(leaf AS TEXT) AS l FROM events
+      WHERE kind = 'action' AND identity_key IS NOT NULL);
+)sql"},
 };
 
 }  // namespace

@@ -178,6 +178,20 @@ void BindOptInt(Statement& s, int i, const std::optional<int64_t>& v) {
   }
 }
 
+constexpr char kActionColumns[] = "identity_key, time_ns, seq, flags, credential, scope";
+constexpr int64_t kActionFailed = 1, kActionDelegated = 2;  // the flags column
+
+void ReadActionRowInto(const Statement& s, ActionRow& a) {
+  a.identity_key.assign(s.ColumnText(0));
+  a.time_ns = s.ColumnInt(1);
+  a.seq = static_cast<uint64_t>(s.ColumnInt(2));
+  const int64_t flags = s.ColumnInt(3);
+  a.failed = (flags & kActionFailed) != 0;
+  a.delegated = (flags & kActionDelegated) != 0;
+  a.credential.assign(s.ColumnText(4));
+  a.scope.assign(s.ColumnText(5));
+}
+
 // Steps `s` to completion, calling `fn` for each row.
 template <typename Fn>
 Status ForEachRow(Statement& s, Fn&& fn) {
@@ -483,6 +497,50 @@ class SqliteStore final : public Store {
                                                            " FROM grants ORDER BY "
                                                            "correlation_key"));
     return ForEachRow(s, [&](const Statement& st) { return fn(ReadGrantRow(st)); });
+  }
+
+  Status ScanActions(const std::function<Status(const ActionRow&)>& fn) override {
+    NHI_ASSIGN_OR_RETURN(Statement s,
+                         Statement::Prepare(db_.get(), std::string("SELECT ") + kActionColumns +
+                                                           " FROM actions ORDER BY identity_key, "
+                                                           "time_ns, seq"));
+    ActionRow row;
+    return ForEachRow(s, [&](const Statement& st) {
+      ReadActionRowInto(st, row);
+      return fn(row);
+    });
+  }
+
+  Status ScanActionsOfIdentity(std::string_view identity_key, std::optional<int64_t> from_ns,
+                               std::optional<int64_t> to_ns,
+                               const std::function<Status(const ActionRow&)>& fn) override {
+    // A range of the primary key, with one statement prepared once (a pass scans every
+    // identity); a scan started from inside `fn` prepares its own.
+    const std::string sql = std::string("SELECT ") + kActionColumns +
+                            " FROM actions WHERE identity_key = ?1 AND time_ns >= ?2 AND "
+                            "time_ns < ?3 ORDER BY time_ns, seq";
+    Statement own;
+    Statement* s = &scan_actions_;
+    if (scan_actions_busy_) {
+      NHI_ASSIGN_OR_RETURN(own, Statement::Prepare(db_.get(), sql));
+      s = &own;
+    } else if (!scan_actions_prepared_) {
+      NHI_ASSIGN_OR_RETURN(scan_actions_, Statement::Prepare(db_.get(), sql));
+      scan_actions_prepared_ = true;
+    }
+    const bool was_busy = scan_actions_busy_;
+    scan_actions_busy_ = true;
+    ResetGuard g(*s);
+    s->BindText(1, identity_key, true);
+    s->BindInt(2, from_ns.value_or(INT64_MIN));
+    s->BindInt(3, to_ns.value_or(INT64_MAX));
+    ActionRow row;  // reused: its strings keep their capacity from row to row
+    Status st = ForEachRow(*s, [&](const Statement& r) {
+      ReadActionRowInto(r, row);
+      return fn(row);
+    });
+    scan_actions_busy_ = was_busy;
+    return st;
   }
 
   Result<std::optional<ApiTokenRow>> GetApiToken(std::string_view id) override {
@@ -805,7 +863,7 @@ class SqliteStore final : public Store {
 
   // Statements used by the write transaction.
   Statement find_source_, insert_event_, insert_raw_, insert_cp_, insert_q_, set_meta_,
-      put_identity_key_, recanonicalize_, put_link_, put_grant_, insert_api_token_,
+      put_identity_key_, recanonicalize_, put_link_, put_grant_, put_action_, insert_api_token_,
       revoke_api_token_, insert_api_audit_, erase_raw_, clear_content_hash_;
   ReconcileTables reconcile_;
 
@@ -821,6 +879,8 @@ class SqliteStore final : public Store {
   Statement get_meta_, max_seq_, get_event_, get_raw_, latest_cp_, cp_at_, get_node_,
       get_identity_key_, list_group_keys_, list_links_, get_grant_, list_grants_for_key_,
       first_event_of_, get_api_token_, audit_for_seq_;
+  Statement scan_actions_;  // prepared on first use (ScanActionsOfIdentity)
+  bool scan_actions_prepared_ = false, scan_actions_busy_ = false;
 };
 
 Result<std::vector<Hash>> SqliteNodeReader::ReadNodes(std::span<const NodeId> ids) {
@@ -993,10 +1053,23 @@ class SqliteWriteTxn final : public WriteTxn {
     return s;
   }
 
+  Status PutAction(const ActionRow& a) override {
+    Statement& st = s_->put_action_;
+    st.BindText(1, a.identity_key, true);
+    st.BindInt(2, a.time_ns);
+    st.BindInt(3, static_cast<int64_t>(a.seq));
+    st.BindInt(4, (a.failed ? kActionFailed : 0) | (a.delegated ? kActionDelegated : 0));
+    st.BindTextOrNull(5, a.credential, true);
+    st.BindTextOrNull(6, a.scope, true);
+    Status s = st.Run();
+    st.Reset();
+    return s;
+  }
+
   Status ClearDerived() override {
     return Exec(s_->db(),
                 "DELETE FROM identity_keys; DELETE FROM identity_links; "
-                "DELETE FROM grants;");
+                "DELETE FROM grants; DELETE FROM actions;");
   }
 
   Status InsertApiToken(const ApiTokenRow& t) override {
@@ -1355,6 +1428,8 @@ Status SqliteStore::PrepareAll() {
       {&put_link_, "INSERT OR IGNORE INTO identity_links(key_a, key_b, seq) VALUES (?1, ?2, ?3)"},
       {&put_grant_, std::string("INSERT OR REPLACE INTO grants(") + kGrantColumns +
                         ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"},
+      {&put_action_, std::string("INSERT OR IGNORE INTO actions(") + kActionColumns +
+                         ") VALUES (?1, ?2, ?3, ?4, ?5, ?6)"},
       {&get_api_token_,
        std::string("SELECT ") + kApiTokenColumns + " FROM api_tokens WHERE id = ?1"},
       {&audit_for_seq_, std::string("SELECT ") + kApiAuditColumns +

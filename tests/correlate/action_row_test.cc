@@ -1,0 +1,199 @@
+// The actions table: what DerivedState writes for each action, what ActionReader reads back, and
+// that migration 6 fills the table of a store made before it with the same rows.
+#include "correlate/action_row.h"
+
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include "correlate/derived_state.h"
+#include "event/event.h"
+#include "testing/ledger_fixture.h"
+
+namespace nhitrace::correlate {
+namespace {
+
+// Actions with and without scope, delegation (with and without credential) and failure, with
+// strings the canonical form must escape, and events of other kinds that must not be rows.
+const std::vector<std::string> kLines = {
+    R"({"kind":"action","source":{"system":"t","event_id":"a1"},"time":"2026-03-01T10:00:00Z","identity":"key-1","scope":{"resources":["arn:aws:s3:::b\u00fccket/\"q\"/\\x"],"permissions":["s3:GetObject","s3:PutObject"]}})",
+    R"({"kind":"action","source":{"system":"t","event_id":"a2"},"time":"2026-03-01T10:00:01Z","identity":"key-1","outcome":{"result":"failure","code":"AccessDenied"}})",
+    R"({"kind":"action","source":{"system":"t","event_id":"a3"},"time":"2026-03-01T09:00:00Z","identity":"agent-7","delegation":{"agent_instance":"run-1","credential":"key-1","sponsor":"ana@example.com"},"scope":{"permissions":["repo:read"]}})",
+    R"({"kind":"action","source":{"system":"t","event_id":"a4"},"time":"2026-03-01T09:00:00Z","identity":"agent-7","delegation":{"tool_call":"call-9"},"outcome":{"result":"success"}})",
+    R"({"kind":"provision","source":{"system":"t","event_id":"p1"},"time":"2026-03-01T08:00:00Z","identity":"key-1","correlation_key":"REQ-1"})",
+    R"({"kind":"signal","source":{"system":"t","event_id":"s1"},"time":"2026-03-01T08:30:00Z","identity":"key-1"})",
+};
+
+class ActionRowTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    f_.set_durable(false);
+    ASSERT_TRUE(f_.Init().ok());
+    auto l = f_.Open();
+    ASSERT_TRUE(l.ok()) << l.status().ToString();
+    ledger_ = std::move(l).value();
+    derived_ = std::make_unique<DerivedState>(ledger_->store());
+    ledger_->AddObserver(derived_.get());
+    auto batch = ledger_->BeginBatch();
+    ASSERT_TRUE(batch.ok());
+    for (const auto& line : kLines) {
+      auto o = (*batch)->Append(testing::Record(line), line);
+      ASSERT_TRUE(o.ok()) << o.status().ToString();
+      ASSERT_EQ(o->status, ledger::AppendStatus::kAccepted) << line;
+    }
+    ASSERT_TRUE((*batch)->Commit().ok());
+  }
+
+  std::vector<store::ActionRow> All(store::Store& store) {
+    std::vector<store::ActionRow> out;
+    EXPECT_TRUE(store
+                    .ScanActions([&](const store::ActionRow& r) {
+                      out.push_back(r);
+                      return OkStatus();
+                    })
+                    .ok());
+    return out;
+  }
+
+  testing::LedgerFixture f_;
+  std::unique_ptr<ledger::Ledger> ledger_;
+  std::unique_ptr<DerivedState> derived_;
+};
+
+TEST_F(ActionRowTest, OneRowPerActionWithWhatAttributionReads) {
+  auto rows = All(ledger_->store());
+  ASSERT_EQ(rows.size(), 4u);  // the provision and the signal are not actions
+  // Ordered by identity key, then time: agent-7's two (same time: by seq), then key-1's.
+  EXPECT_EQ(rows[0].identity_key, "agent-7");
+  EXPECT_EQ(rows[0].seq, 2u);
+  EXPECT_TRUE(rows[0].delegated);
+  EXPECT_EQ(rows[0].credential, "key-1");
+  EXPECT_EQ(rows[0].scope, R"({"permissions":["repo:read"]})");
+  EXPECT_EQ(rows[1].seq, 3u);
+  EXPECT_TRUE(rows[1].delegated);
+  EXPECT_EQ(rows[1].credential, "");
+  EXPECT_FALSE(rows[1].failed);
+  EXPECT_EQ(rows[1].scope, "");
+  EXPECT_EQ(rows[2].identity_key, "key-1");
+  EXPECT_EQ(rows[2].seq, 0u);
+  EXPECT_FALSE(rows[2].delegated);
+  // The scope exactly as the leaf holds it (canonical: sorted members, minimal escapes).
+  EXPECT_EQ(rows[2].scope,
+            "{\"permissions\":[\"s3:GetObject\",\"s3:PutObject\"],\"resources\":[\"arn:aws:s3:::"
+            "b\xc3\xbc"
+            "cket/\\\"q\\\"/\\\\x\"]}");
+  auto leaf = ledger_->store().GetEvent(0);
+  ASSERT_TRUE(leaf.ok() && leaf->has_value());
+  EXPECT_NE((*leaf)->leaf.find("\"scope\":" + rows[2].scope), std::string::npos);
+  EXPECT_TRUE(rows[3].failed);
+  EXPECT_EQ(rows[3].time_ns - rows[2].time_ns, 1'000'000'000);
+}
+
+TEST_F(ActionRowTest, ReaderGivesBackTheFieldsAttributionReads) {
+  store::Store& store = ledger_->store();
+  ActionReader reader;
+  std::vector<ChainEvent> got;
+  ASSERT_TRUE(store
+                  .ScanActionsOfIdentity("key-1", std::nullopt, std::nullopt,
+                                         [&](const store::ActionRow& r) -> Status {
+                                           NHI_ASSIGN_OR_RETURN(ChainEvent ce, reader.Read(r));
+                                           got.push_back(std::move(ce));
+                                           return OkStatus();
+                                         })
+                  .ok());
+  ASSERT_EQ(got.size(), 2u);
+  // The same scope, time, identity and failure as the leaf decodes to.
+  for (const ChainEvent& ce : got) {
+    auto row = store.GetEvent(ce.seq);
+    ASSERT_TRUE(row.ok() && row->has_value());
+    auto full = DecodeEventRow(**row);
+    ASSERT_TRUE(full.ok());
+    EXPECT_EQ(ce.event.kind, event::Kind::kAction);
+    EXPECT_EQ(ce.event.time_ns, full->event.time_ns);
+    EXPECT_EQ(ce.event.identity, full->event.identity);
+    EXPECT_EQ(ce.event.scope, full->event.scope) << ce.seq;
+    EXPECT_EQ(ce.event.outcome && ce.event.outcome->result == "failure",
+              full->event.outcome && full->event.outcome->result == "failure");
+  }
+  EXPECT_EQ(got[0].event.scope->resources.size(), 1u);
+  EXPECT_EQ(got[0].event.scope->permissions.size(), 2u);
+
+  // A time range: [from, to).
+  int n = 0;
+  ASSERT_TRUE(store
+                  .ScanActionsOfIdentity("key-1", got[1].event.time_ns, std::nullopt,
+                                         [&](const store::ActionRow& r) {
+                                           EXPECT_EQ(r.seq, 1u);
+                                           ++n;
+                                           return OkStatus();
+                                         })
+                  .ok());
+  EXPECT_EQ(n, 1);
+  ASSERT_TRUE(store
+                  .ScanActionsOfIdentity("key-1", std::nullopt, got[1].event.time_ns,
+                                         [&](const store::ActionRow& r) {
+                                           EXPECT_EQ(r.seq, 0u);
+                                           ++n;
+                                           return OkStatus();
+                                         })
+                  .ok());
+  EXPECT_EQ(n, 2);
+
+  // A damaged stored scope is named, not misread.
+  store::ActionRow bad = *[&] {
+    std::optional<store::ActionRow> first;
+    EXPECT_TRUE(store
+                    .ScanActionsOfIdentity("key-1", std::nullopt, std::nullopt,
+                                           [&](const store::ActionRow& r) {
+                                             if (!first) first = r;
+                                             return OkStatus();
+                                           })
+                    .ok());
+    return first;
+  }();
+  bad.scope = R"({"resources":"not a list"})";
+  auto r = reader.Read(bad);
+  EXPECT_EQ(r.status().code(), StatusCode::kDataLoss);
+  EXPECT_NE(r.status().message().find("action 0"), std::string::npos) << r.status().ToString();
+}
+
+TEST_F(ActionRowTest, EventsOfIdentityLeavesActionsToTheActionsTable) {
+  // ScanEventsOfIdentity reads `kind > 'action'`: that must be every kind but action.
+  for (event::Kind k : event::kAllKinds) {
+    if (k == event::Kind::kAction) continue;
+    EXPECT_GT(event::KindName(k), "action") << event::KindName(k);
+  }
+  std::vector<std::string> kinds;
+  ASSERT_TRUE(ledger_->store()
+                  .ScanEventsOfIdentity("key-1",
+                                        [&](const store::EventRow& r) {
+                                          kinds.push_back(r.kind);
+                                          return OkStatus();
+                                        })
+                  .ok());
+  EXPECT_EQ(kinds, (std::vector<std::string>{"provision", "signal"}));
+}
+
+TEST_F(ActionRowTest, RebuildAndTheMigrationFromAnOlderStoreGiveTheSameRows) {
+  const auto before = All(ledger_->store());
+  ASSERT_TRUE(DerivedState::Rebuild(ledger_->store()).ok());
+  EXPECT_EQ(All(ledger_->store()), before);
+  ledger_.reset();
+
+  // Make the store what it was before migration 6, then open it again.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(f_.store_path().c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "DROP TABLE actions; DELETE FROM schema_migrations WHERE version = 6",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  auto l = f_.Open();
+  ASSERT_TRUE(l.ok()) << l.status().ToString();
+  EXPECT_EQ((*l)->store().schema_version(), 6);
+  EXPECT_EQ(All((*l)->store()), before);
+}
+
+}  // namespace
+}  // namespace nhitrace::correlate
