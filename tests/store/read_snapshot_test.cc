@@ -27,6 +27,12 @@ void Append(Store& s, uint64_t seq) {
   ASSERT_TRUE(txn.ok()) << txn.status().ToString();
   auto inserted = (*txn)->InsertEvent(Row(seq));
   ASSERT_TRUE(inserted.ok() && *inserted);
+  // As DerivedState does for an action: queries by identity read actions from this table.
+  ActionRow a;
+  a.identity_key = "id";
+  a.time_ns = static_cast<int64_t>(seq);
+  a.seq = seq;
+  ASSERT_TRUE((*txn)->PutAction(a).ok());
   ASSERT_TRUE((*txn)->Commit().ok());
 }
 

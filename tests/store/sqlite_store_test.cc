@@ -46,7 +46,7 @@ TEST(SqliteStoreTest, CreatesPrivateFileWithSchemaAndRefusesToRecreate) {
   ASSERT_TRUE(store);
   EXPECT_EQ(store->backend(), "sqlite");
   EXPECT_EQ(store->schema_version(),
-            6);  // ledger (1), derived (2), API (3), reconcile (4), cases (5), actions (6)
+            7);  // ledger (1), derived (2), API (3), reconcile (4), cases (5), actions (6, 7)
   EXPECT_EQ(*FileMode(dir.File("s.db")), 0600u);
   StoreOptions again;
   again.path = dir.File("s.db");

@@ -11,9 +11,9 @@ constexpr char kFindingColumns[] =
     "id, rule_id, rule_version, subject_type, subject, status, severity, policy_version, "
     "policy_hash, identity_key, correlation_key, first_seen_ns, last_seen_ns, evidence_count, "
     "horizon, as_of_ns, revision, seq, opened_ns, updated_ns, doc";
-// What ScanEventsOfIdentity reads: not the hashes, the tree nodes or the raw id. It reads every
-// kind but actions as `kind > 'action'`, one range of events_by_identity: "action" sorts before
-// every other kind name (tests/store/sqlite_store_test.cc checks it).
+// What ScanEventsOfIdentity reads: not the hashes, the tree nodes or the raw id. Its condition
+// `kind <> 'action'` is the one events_by_identity is limited to (migration 7), so the index
+// serves it in the order asked for.
 constexpr char kScanColumns[] =
     "SELECT seq, leaf, kind, time_ns, source_system, source_event_id, correlation_key, "
     "identity_key, actor_id";
@@ -108,7 +108,7 @@ Status ReconcileTables::Prepare(sqlite3* db) {
       {&delete_schedule_, "DELETE FROM reconcile_schedule WHERE unit = ?1"},
       {&scan_identity_events_,
        std::string(kScanColumns) +
-           " FROM events WHERE identity_key = ?1 AND kind > 'action' ORDER BY kind, time_ns, "
+           " FROM events WHERE identity_key = ?1 AND kind <> 'action' ORDER BY kind, time_ns, "
            "seq"},
       {&get_policy_, std::string("SELECT ") + kPolicyColumns + " FROM policies WHERE version = ?1"},
       {&latest_policy_,
@@ -217,7 +217,7 @@ Status ReconcileTables::ScanEventsOfIdentity(
   if (scan_busy_) {
     NHI_ASSIGN_OR_RETURN(
         own, Statement::Prepare(db_, std::string(kScanColumns) +
-                                         " FROM events WHERE identity_key = ?1 AND kind > "
+                                         " FROM events WHERE identity_key = ?1 AND kind <> "
                                          "'action' ORDER BY kind, time_ns, seq"));
     s = &own;
   }

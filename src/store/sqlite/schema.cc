@@ -326,6 +326,13 @@ SELECT identity_key, time_ns, seq,
 FROM (SELECT identity_key, time_ns, seq, CAST(leaf AS TEXT) AS l FROM events
       WHERE kind = 'action' AND identity_key IS NOT NULL);
 )sql"},
+    {7, "events_by_identity without the actions, which the actions table holds", R"sql(
+-- The actions table orders an identity's actions by time (migration 6); the index keeps the
+-- other kinds, a small share of the events, and so costs an ingest far fewer inserts.
+DROP INDEX events_by_identity;
+CREATE INDEX events_by_identity ON events(identity_key, kind, time_ns)
+  WHERE identity_key IS NOT NULL AND kind <> 'action';
+)sql"},
 };
 
 }  // namespace

@@ -17,6 +17,11 @@ namespace {
 constexpr char kEventColumns[] =
     "seq, leaf, leaf_hash, content_hash, kind, time_ns, ingested_ns, source_system, "
     "source_event_id, correlation_key, identity_key, actor_id, raw_id, tree_nodes";
+// The same of the events table named "e" in a join.
+constexpr char kEventColumnsOfE[] =
+    "e.seq, e.leaf, e.leaf_hash, e.content_hash, e.kind, e.time_ns, e.ingested_ns, "
+    "e.source_system, e.source_event_id, e.correlation_key, e.identity_key, e.actor_id, e.raw_id, "
+    "e.tree_nodes";
 
 Result<Hash> HashColumn(const Statement& s, int col, std::string_view what) {
   auto h = crypto::HashFromBytes(s.ColumnBlob(col));
@@ -270,17 +275,71 @@ class SqliteStore final : public Store {
     // are prepared once each.
     std::vector<std::string_view> kinds(q.kinds.begin(), q.kinds.end());
     if (!q.kind.empty()) kinds.push_back(q.kind);
-    std::string sql = std::string("SELECT ") + kEventColumns + " FROM events WHERE 1";
-    if (!q.correlation_key.empty()) sql += " AND correlation_key = ?1";
-    if (!q.identity_key.empty()) sql += " AND identity_key = ?2";
-    if (q.from_ns) sql += " AND time_ns >= ?3";
-    if (q.to_ns) sql += " AND time_ns < ?4";
+    if (q.identity_key.empty()) return RunEventQuery(q, "events", "", kinds);
+    // By identity: events_by_identity holds every kind but actions, which the actions table
+    // holds in time order (migration 7). Each part comes sorted and limited; merged here.
+    const bool all_kinds = kinds.empty();
+    std::vector<std::string_view> others;
+    bool actions = all_kinds;
+    for (std::string_view k : kinds) {
+      if (k == "action") {
+        actions = true;
+      } else {
+        others.push_back(k);
+      }
+    }
+    std::vector<EventRow> a, b;
+    if (actions) {
+      NHI_ASSIGN_OR_RETURN(
+          a, RunEventQuery(q, "actions AS a CROSS JOIN events AS e", "a.seq = e.seq", {}));
+    }
+    if (all_kinds || !others.empty()) {
+      NHI_ASSIGN_OR_RETURN(b, RunEventQuery(q, "events", "kind <> 'action'", others));
+    }
+    if (a.empty()) return b;
+    if (b.empty()) return a;
+    std::vector<EventRow> out;
+    out.reserve(std::min(q.limit, a.size() + b.size()));
+    auto less = [](const EventRow& x, const EventRow& y) {
+      return x.time_ns != y.time_ns ? x.time_ns < y.time_ns : x.seq < y.seq;
+    };
+    size_t i = 0, j = 0;
+    while (out.size() < q.limit && (i < a.size() || j < b.size())) {
+      if (j == b.size() || (i < a.size() && less(a[i], b[j]))) {
+        out.push_back(std::move(a[i++]));
+      } else {
+        out.push_back(std::move(b[j++]));
+      }
+    }
+    return out;
+  }
+
+  // One part of QueryEvents: `from` is "events", or the actions table joined to the events as
+  // "a" and "e" (its conditions on identity and time then go to the actions table's key);
+  // `where` an extra literal condition.
+  Result<std::vector<EventRow>> RunEventQuery(const EventQuery& q, std::string_view from,
+                                              std::string_view where,
+                                              const std::vector<std::string_view>& kinds) {
+    const bool joined = from != "events";
+    const std::string e = joined ? "e." : "", k = joined ? "a." : "";
+    std::string sql = "SELECT ";
+    if (joined) {
+      sql += kEventColumnsOfE;
+    } else {
+      sql += kEventColumns;
+    }
+    sql += " FROM " + std::string(from) + " WHERE 1";
+    if (!where.empty()) sql += " AND " + std::string(where);
+    if (!q.correlation_key.empty()) sql += " AND " + e + "correlation_key = ?1";
+    if (!q.identity_key.empty()) sql += " AND " + k + "identity_key = ?2";
+    if (q.from_ns) sql += " AND " + k + "time_ns >= ?3";
+    if (q.to_ns) sql += " AND " + k + "time_ns < ?4";
     if (!kinds.empty()) {
-      sql += " AND kind IN (";
+      sql += " AND " + e + "kind IN (";
       for (size_t i = 0; i < kinds.size(); ++i) sql += (i ? ", ?" : "?") + std::to_string(6 + i);
       sql += ")";
     }
-    sql += " ORDER BY time_ns, seq LIMIT ?5";
+    sql += " ORDER BY " + k + "time_ns, " + k + "seq LIMIT ?5";
     NHI_ASSIGN_OR_RETURN(Statement * s, Cached(sql));
     ResetGuard g(*s);
     if (!q.correlation_key.empty()) s->BindText(1, q.correlation_key, true);
@@ -461,14 +520,16 @@ class SqliteStore final : public Store {
 
   Result<std::optional<EventRow>> FirstEventOf(std::string_view identity_key, std::string_view kind,
                                                int64_t from_ns, int64_t to_ns) override {
-    ResetGuard g(first_event_of_);
-    first_event_of_.BindText(1, identity_key, true);
-    first_event_of_.BindText(2, kind, true);
-    first_event_of_.BindInt(3, from_ns);
-    first_event_of_.BindInt(4, to_ns);
-    NHI_ASSIGN_OR_RETURN(auto r, first_event_of_.Step());
+    // Actions are in the actions table, every other kind in events_by_identity.
+    Statement& st = kind == "action" ? first_action_of_ : first_event_of_;
+    ResetGuard g(st);
+    st.BindText(1, identity_key, true);
+    st.BindText(2, kind, true);
+    st.BindInt(3, from_ns);
+    st.BindInt(4, to_ns);
+    NHI_ASSIGN_OR_RETURN(auto r, st.Step());
     if (r == Statement::StepResult::kDone) return std::optional<EventRow>();
-    NHI_ASSIGN_OR_RETURN(EventRow row, ReadEventRow(first_event_of_));
+    NHI_ASSIGN_OR_RETURN(EventRow row, ReadEventRow(st));
     return std::optional<EventRow>(std::move(row));
   }
 
@@ -878,7 +939,7 @@ class SqliteStore final : public Store {
   std::map<std::string, Statement> cached_;
   Statement get_meta_, max_seq_, get_event_, get_raw_, latest_cp_, cp_at_, get_node_,
       get_identity_key_, list_group_keys_, list_links_, get_grant_, list_grants_for_key_,
-      first_event_of_, get_api_token_, audit_for_seq_;
+      first_event_of_, first_action_of_, get_api_token_, audit_for_seq_;
   Statement scan_actions_;  // prepared on first use (ScanActionsOfIdentity)
   bool scan_actions_prepared_ = false, scan_actions_busy_ = false;
 };
@@ -1418,9 +1479,15 @@ Status SqliteStore::PrepareAll() {
                                   " FROM grants WHERE identity_key = ?1 ORDER BY start_ns, "
                                   "correlation_key"},
       {&first_event_of_, std::string("SELECT ") + kEventColumns +
-                             " FROM events WHERE identity_key = ?1 AND kind = ?2 AND time_ns >= "
-                             "?3 AND time_ns < ?4 ORDER BY time_ns, source_system, "
-                             "source_event_id LIMIT 1"},
+                             " FROM events WHERE identity_key = ?1 AND kind <> 'action' AND "
+                             "kind = ?2 AND time_ns >= ?3 AND time_ns < ?4 ORDER BY time_ns, "
+                             "source_system, source_event_id LIMIT 1"},
+      // The earliest time first, then among the actions at that time the first by source.
+      {&first_action_of_,
+       std::string("SELECT ") + kEventColumns +
+           " FROM events WHERE seq IN (SELECT seq FROM actions WHERE identity_key = ?1 AND "
+           "time_ns = (SELECT min(time_ns) FROM actions WHERE identity_key = ?1 AND time_ns >= ?3 "
+           "AND time_ns < ?4)) AND kind = ?2 ORDER BY source_system, source_event_id LIMIT 1"},
       {&put_identity_key_, std::string("INSERT OR REPLACE INTO identity_keys(") +
                                kIdentityKeyColumns +
                                ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"},
