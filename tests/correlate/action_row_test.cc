@@ -48,6 +48,20 @@ class ActionRowTest : public ::testing::Test {
     ASSERT_TRUE((*batch)->Commit().ok());
   }
 
+  // The actions of `key` with from <= time < to, as ScanActionsOfIdentity gives them.
+  std::vector<store::ActionRow> Rows(const std::string& key, std::optional<int64_t> from,
+                                     std::optional<int64_t> to) {
+    std::vector<store::ActionRow> out;
+    EXPECT_TRUE(ledger_->store()
+                    .ScanActionsOfIdentity(key, from, to,
+                                           [&](const store::ActionRow& r) {
+                                             out.push_back(r);
+                                             return OkStatus();
+                                           })
+                    .ok());
+    return out;
+  }
+
   std::vector<store::ActionRow> All(store::Store& store) {
     std::vector<store::ActionRow> out;
     EXPECT_TRUE(store
@@ -100,14 +114,11 @@ TEST_F(ActionRowTest, ReaderGivesBackTheFieldsAttributionReads) {
   store::Store& store = ledger_->store();
   ActionReader reader;
   std::vector<ChainEvent> got;
-  ASSERT_TRUE(store
-                  .ScanActionsOfIdentity("key-1", std::nullopt, std::nullopt,
-                                         [&](const store::ActionRow& r) -> Status {
-                                           NHI_ASSIGN_OR_RETURN(ChainEvent ce, reader.Read(r));
-                                           got.push_back(std::move(ce));
-                                           return OkStatus();
-                                         })
-                  .ok());
+  for (const store::ActionRow& r : Rows("key-1", std::nullopt, std::nullopt)) {
+    auto ce = reader.Read(r);
+    ASSERT_TRUE(ce.ok()) << ce.status().ToString();
+    got.push_back(std::move(ce).value());
+  }
   ASSERT_EQ(got.size(), 2u);
   // The same scope, time, identity and failure as the leaf decodes to.
   for (const ChainEvent& ce : got) {
@@ -126,38 +137,17 @@ TEST_F(ActionRowTest, ReaderGivesBackTheFieldsAttributionReads) {
   EXPECT_EQ(got[0].event.scope->permissions.size(), 2u);
 
   // A time range: [from, to).
-  int n = 0;
-  ASSERT_TRUE(store
-                  .ScanActionsOfIdentity("key-1", got[1].event.time_ns, std::nullopt,
-                                         [&](const store::ActionRow& r) {
-                                           EXPECT_EQ(r.seq, 1u);
-                                           ++n;
-                                           return OkStatus();
-                                         })
-                  .ok());
-  EXPECT_EQ(n, 1);
-  ASSERT_TRUE(store
-                  .ScanActionsOfIdentity("key-1", std::nullopt, got[1].event.time_ns,
-                                         [&](const store::ActionRow& r) {
-                                           EXPECT_EQ(r.seq, 0u);
-                                           ++n;
-                                           return OkStatus();
-                                         })
-                  .ok());
-  EXPECT_EQ(n, 2);
+  auto later = Rows("key-1", got[1].event.time_ns, std::nullopt);
+  ASSERT_EQ(later.size(), 1u);
+  EXPECT_EQ(later[0].seq, 1u);
+  auto earlier = Rows("key-1", std::nullopt, got[1].event.time_ns);
+  ASSERT_EQ(earlier.size(), 1u);
+  EXPECT_EQ(earlier[0].seq, 0u);
 
   // A damaged stored scope is named, not misread.
-  store::ActionRow bad = *[&] {
-    std::optional<store::ActionRow> first;
-    EXPECT_TRUE(store
-                    .ScanActionsOfIdentity("key-1", std::nullopt, std::nullopt,
-                                           [&](const store::ActionRow& r) {
-                                             if (!first) first = r;
-                                             return OkStatus();
-                                           })
-                    .ok());
-    return first;
-  }();
+  auto rows = Rows("key-1", std::nullopt, std::nullopt);
+  ASSERT_FALSE(rows.empty());
+  store::ActionRow bad = rows[0];
   bad.scope = R"({"resources":"not a list"})";
   auto r = reader.Read(bad);
   EXPECT_EQ(r.status().code(), StatusCode::kDataLoss);
